@@ -1,0 +1,46 @@
+"""Load, validate and store the ECRN knowledge graph. Knows nothing of HTTP."""
+
+from graph.errors import (
+    GraphError,
+    NamedQueryError,
+    ParseError,
+    QueryError,
+    QuerySyntaxError,
+    StoreError,
+    ValidationError,
+)
+from graph.load import LoadSummary, load_default, load_files, open_store, validate_files
+from graph.named_queries import NamedQuery, Param, load_named_queries
+from graph.namespaces import DEFAULT_BASE, Namespaces
+from graph.store import EmbeddedStore, QueryResult, Stats, Store
+from graph.terms import IRI, Literal, Term
+from graph.validate import Problem, Report
+
+__all__ = [
+    "DEFAULT_BASE",
+    "IRI",
+    "EmbeddedStore",
+    "GraphError",
+    "Literal",
+    "LoadSummary",
+    "NamedQuery",
+    "NamedQueryError",
+    "Namespaces",
+    "Param",
+    "ParseError",
+    "Problem",
+    "QueryError",
+    "QueryResult",
+    "QuerySyntaxError",
+    "Report",
+    "Stats",
+    "Store",
+    "StoreError",
+    "Term",
+    "ValidationError",
+    "load_default",
+    "load_files",
+    "load_named_queries",
+    "open_store",
+    "validate_files",
+]

@@ -1,0 +1,67 @@
+"""The errors of the graph package; every one derives from GraphError.
+
+GraphError
+├── ParseError          a file or request body is not valid RDF (file, line, column)
+├── ValidationError     data breaks the SHACL shapes or a *-violation.rq check
+├── QuerySyntaxError    a SPARQL query or update does not parse (message with position)
+├── QueryError          a query or update is valid but fails while running
+├── NamedQueryError     a named query is unknown, or its parameters are missing or ill-typed
+└── StoreError          the store cannot be opened, read or written
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.validate import Problem
+
+
+class GraphError(Exception):
+    """Root of the graph package's errors."""
+
+
+@dataclass
+class ParseError(GraphError):
+    """RDF that does not parse; `source` is a file name relative to the assets or a request label."""
+
+    source: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}:{self.column}" if self.line else self.source
+        return f"{where}: {self.message}"
+
+
+class ValidationError(GraphError):
+    """Data that breaks the shapes or checks; `problems` holds every violation."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} violation(s)")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class QuerySyntaxError(GraphError):
+    """A query or update that does not parse; the message is the parser's, with its position."""
+
+
+class QueryError(GraphError):
+    """A query or update that fails while it runs."""
+
+
+class NamedQueryError(GraphError):
+    """An unknown named query, or a missing, unknown or ill-typed parameter."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class StoreError(GraphError):
+    """The store cannot be opened, read or written."""

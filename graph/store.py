@@ -1,0 +1,261 @@
+"""The store interface and its embedded pyoxigraph implementation: the only module that knows the engine."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import pyoxigraph as ox
+
+from graph import terms
+from graph.errors import ParseError, QueryError, QuerySyntaxError, StoreError
+from graph.namespaces import DEFAULT_BASE
+
+ResultKind = Literal["select", "ask", "graph"]
+
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+DATASET_FORMATS = frozenset({"nquads", "trig"})
+FILE_FORMATS: dict[str, str] = {
+    ".ttl": "turtle", ".nt": "ntriples", ".nq": "nquads", ".trig": "trig", ".jsonld": "jsonld",
+}
+
+
+def media_type(fmt: str) -> str:
+    """The media type of a result or RDF format name."""
+    known = RESULT_FORMATS.get(fmt) or RDF_FORMATS[fmt]
+    return known.media_type
+
+
+@dataclass
+class Stats:
+    """Triples per named graph and instances per class (asserted and entailed)."""
+
+    triples_per_graph: dict[str, int] = field(default_factory=dict)
+    instances_per_class: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def triples(self) -> int:
+        return sum(self.triples_per_graph.values())
+
+
+class QueryResult:
+    """The answer to one query; serialise it once, or read its rows."""
+
+    def __init__(self, raw: Any, label: str = "query") -> None:
+        self._raw = raw
+        self._label = label
+        if isinstance(raw, ox.QuerySolutions):
+            self.kind: ResultKind = "select"
+            self.variables = [v.value for v in raw.variables]
+        elif isinstance(raw, ox.QueryBoolean):
+            self.kind, self.variables = "ask", []
+        else:
+            self.kind, self.variables = "graph", []
+
+    @property
+    def boolean(self) -> bool:
+        return bool(self._raw)
+
+    def serialize(self, fmt: str) -> bytes:
+        """Serialise with the engine's own writer; `fmt` is a key of RESULT_FORMATS or RDF_FORMATS."""
+        target = RDF_FORMATS[fmt] if self.kind == "graph" else RESULT_FORMATS[fmt]
+        with _engine_errors(self._label):
+            out: bytes = self._raw.serialize(format=target)
+        return out
+
+    def rows(self) -> list[dict[str, str]]:
+        """SELECT solutions as {variable: lexical value}; unbound variables are left out."""
+        with _engine_errors(self._label):
+            return [
+                {name: solution[name].value for name in self.variables if solution[name] is not None}
+                for solution in self._raw
+            ]
+
+
+class Store(Protocol):
+    """What the service and CLI need of a store; EmbeddedStore is the default implementation."""
+
+    def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
+              base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> QueryResult: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def dump(self, fmt: str, graph: str | None = None) -> bytes: ...
+
+    def stats(self) -> Stats: ...
+
+    def has_graph(self, graph: str) -> bool: ...
+
+
+class _engine_errors:
+    """Turn the engine's exceptions into the graph package's errors."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        if isinstance(error, SyntaxError):
+            raise QuerySyntaxError(str(error)) from None
+        if isinstance(error, (OSError, RuntimeError, ValueError)):
+            raise QueryError(f"{self.label} failed: {error}") from None
+
+
+class EmbeddedStore:
+    """A pyoxigraph store, in memory or on disk."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        try:
+            self._store = ox.Store(str(path)) if path else ox.Store()
+        except OSError as error:
+            raise StoreError(f"cannot open store at {path}: {error}") from None
+        self.path = path
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def has_graph(self, graph: str) -> bool:
+        return self._store.contains_named_graph(ox.NamedNode(graph))
+
+    def parse_into(self, path: Path, graph: str, source: str, base: str = DEFAULT_BASE) -> int:
+        """Add a file's triples to `graph` (its own graphs, for N-Quads and TriG); return how many."""
+        if path.suffix not in FILE_FORMATS:
+            known = ", ".join(sorted(FILE_FORMATS))
+            raise ParseError(source, None, None, f"unsupported file type {path.suffix!r}; use one of {known}")
+        fmt = RDF_FORMATS[FILE_FORMATS[path.suffix]]
+        target = ox.NamedNode(graph)
+        try:
+            quads = [_rebase(q, target, base) for q in ox.parse(path=str(path), format=fmt, base_iri=graph)]
+        except SyntaxError as error:
+            raise ParseError(source, error.lineno, error.offset, str(error)) from None
+        except OSError as error:
+            raise ParseError(source, None, None, f"cannot read the file: {error.strerror or error}") from None
+        self._store.extend(quads)
+        return len(quads)
+
+    def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
+              base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> QueryResult:
+        bound: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): _engine_term(v) for k, v in (substitutions or {}).items()}
+        with _engine_errors("query"):
+            raw = self._store.query(sparql, use_default_graph_as_union=union, substitutions=bound or None,
+                                    base_iri=base_iri, prefixes=prefixes)
+        return QueryResult(raw)
+
+    def update(self, sparql: str) -> None:
+        with _engine_errors("update"):
+            self._store.update(sparql)
+
+    def materialise(self, construct: str, graph: str) -> int:
+        """Add the triples of a CONSTRUCT over the union graph to `graph`; return how many."""
+        target = ox.NamedNode(graph)
+        with _engine_errors("materialise"):
+            answer = self._store.query(construct, use_default_graph_as_union=True)
+            assert isinstance(answer, ox.QueryTriples)
+            triples = list(answer)
+        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        return len(triples)
+
+    def quads_except(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
+        skip = {ox.NamedNode(g) for g in graphs}
+        return (q for q in self._store if q.graph_name not in skip)
+
+    def copy_from(self, other: EmbeddedStore, graphs: Iterable[str] = ()) -> None:
+        """Copy every quad of `other` outside `graphs` into this store."""
+        self._store.extend(other.quads_except(graphs))
+
+    def replace_graphs(self, staging: EmbeddedStore, graphs: list[str]) -> None:
+        """Atomically make `graphs` hold exactly what they hold in `staging`: all or nothing."""
+        if len(self._store) == 0:
+            self._store.extend(staging._quads_in(graphs))
+            return
+        self.update(_replace_update(staging, graphs))
+
+    def _quads_in(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
+        for graph in graphs:
+            yield from self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+
+    def graphs_of(self, subject: str) -> list[str]:
+        """The named graphs in which an IRI or blank node is described."""
+        node = ox.BlankNode(subject[2:]) if subject.startswith("_:") else ox.NamedNode(subject)
+        return sorted({q.graph_name.value for q in self._store.quads_for_pattern(node, None, None, None)
+                       if isinstance(q.graph_name, ox.NamedNode)})
+
+    def dump(self, fmt: str, graph: str | None = None) -> bytes:
+        target = RDF_FORMATS[fmt]
+        with _engine_errors("dump"):
+            if graph is None and fmt in DATASET_FORMATS:
+                out: bytes = self._store.dump(format=target) or b""
+            elif graph is None:
+                union = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in self._store), format=target)
+                out = union or b""
+            else:
+                out = self._store.dump(format=target, from_graph=ox.NamedNode(graph)) or b""
+        return out
+
+    def checksum(self) -> str:
+        """SHA-256 of the sorted N-Quads: equal checksums mean equal stores."""
+        lines = sorted(self.dump("nquads").splitlines())
+        return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+    def stats(self) -> Stats:
+        per_graph = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                               union=False).rows()
+        per_class = self.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c").rows()
+        return Stats({r["g"]: int(r["n"]) for r in per_graph}, {r["c"]: int(r["n"]) for r in per_class})
+
+    def flush(self) -> None:
+        if self.path:
+            self._store.flush()
+
+
+def _engine_term(term: terms.Term) -> ox.NamedNode | ox.Literal:
+    if isinstance(term, terms.IRI):
+        return ox.NamedNode(term.value)
+    datatype = ox.NamedNode(term.datatype) if term.datatype else None
+    return ox.Literal(term.value, datatype=datatype, language=term.language)
+
+
+def _rebase(quad: ox.Quad, graph: ox.NamedNode, base: str) -> ox.Quad:
+    graph_name = graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name
+    if base == DEFAULT_BASE:
+        return ox.Quad(quad.subject, quad.predicate, quad.object, graph_name)
+
+    def move(term: Any) -> Any:
+        if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE):
+            return ox.NamedNode(base + term.value[len(DEFAULT_BASE):])
+        return term
+
+    return ox.Quad(move(quad.subject), move(quad.predicate), move(quad.object), graph_name)
+
+
+def _replace_update(staging: EmbeddedStore, graphs: list[str]) -> str:
+    """One SPARQL Update (one transaction) that drops `graphs` and inserts their staged content."""
+    by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
+    for quad in staging._quads_in(graphs):
+        assert isinstance(quad.graph_name, ox.NamedNode)
+        by_graph[quad.graph_name.value].append(ox.Triple(quad.subject, quad.predicate, quad.object))
+    drops = [f"DROP SILENT GRAPH <{g}>" for g in graphs]
+    blocks = [f"GRAPH <{g}> {{\n{(ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) or b'').decode()}}}"
+              for g, ts in by_graph.items()]
+    inserts = [f"INSERT DATA {{\n{chr(10).join(blocks)}\n}}"] if blocks else []
+    return " ;\n".join(drops + inserts)

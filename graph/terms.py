@@ -1,0 +1,20 @@
+"""Engine-neutral RDF terms, used to bind named-query parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IRI:
+    value: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: str
+    datatype: str | None = None
+    language: str | None = None
+
+
+Term = IRI | Literal

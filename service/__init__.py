@@ -1,0 +1,1 @@
+"""The HTTP service and command line of ecrn-kg."""

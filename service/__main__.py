@@ -1,0 +1,163 @@
+"""The `ecrn-kg` command: serve, load, validate, query, export, stats, get."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph import EmbeddedStore, GraphError, Namespaces, ValidationError, load_files, open_store, validate_files
+from graph.load import default_files
+from service.settings import Settings
+
+cli = typer.Typer(name="ecrn-kg", no_args_is_help=True, add_completion=False,
+                  help="Linked-data knowledge graph of the European Chemical Regions Network.")
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="On-disk store directory (default: in memory).")]
+
+
+class QueryFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    xml = "xml"
+    turtle = "turtle"
+    ntriples = "ntriples"
+    jsonld = "jsonld"
+
+
+class ExportFormat(StrEnum):
+    nquads = "nquads"
+    trig = "trig"
+    turtle = "turtle"
+
+
+def _settings(store: Path | None) -> Settings:
+    return Settings(store_path=store) if store else Settings()
+
+
+def _progress(source: str, triples: int) -> None:
+    typer.echo(f"parsed {source}: {triples} triples", err=True)
+
+
+def _open(store: Path | None) -> EmbeddedStore:
+    settings = _settings(store)
+    return open_store(settings.store_path, settings.base_iri, _progress)
+
+
+@cli.command()
+def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+          port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+          store: StoreOption = None) -> None:
+    """Serve the graph over HTTP (SPARQL endpoint, health)."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings(store)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@cli.command()
+def load(files: Annotated[list[Path] | None, typer.Argument(help="RDF files (default: ontology and data).")] = None,
+         store: StoreOption = None) -> None:
+    """Parse, validate and load files (replacing their graphs); nothing changes if any file is bad."""
+    settings = _settings(store)
+    target = EmbeddedStore(settings.store_path)
+    started = time.perf_counter()
+    summary = load_files(target, files or default_files(), settings.base_iri, _progress)
+    for problem in summary.report.warnings:
+        typer.echo(str(problem), err=True)
+    typer.echo(f"loaded {len(summary.triples_per_file)} files, {sum(summary.triples_per_file.values())} triples, "
+               f"{summary.entailed} entailed, {len(summary.report.warnings)} warnings "
+               f"in {time.perf_counter() - started:.2f} s")
+
+
+@cli.command()
+def validate(files: Annotated[list[Path] | None, typer.Argument(help="RDF files (default: the data).")] = None,
+             warnings: Annotated[bool, typer.Option(help="Also print warnings.")] = False) -> None:
+    """Check files against the SHACL shapes and checks; exit 1 on any violation."""
+    report = validate_files(files or default_files(), _settings(None).base_iri)
+    for problem in report.problems:
+        if warnings or problem in report.violations:
+            typer.echo(str(problem))
+    typer.echo(f"{len(report.violations)} violations, {len(report.warnings)} warnings")
+    if not report.conforms:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def query(sparql: Annotated[str, typer.Argument(help="A SPARQL query, or the path of a .rq file.")],
+          format: Annotated[QueryFormat | None, typer.Option("--format", "-f", help="Output format.")] = None,
+          store: StoreOption = None) -> None:
+    """Run a SPARQL query and print the result (SELECT/ASK: JSON; CONSTRUCT/DESCRIBE: Turtle by default)."""
+    text = Path(sparql).read_text(encoding="utf-8") if sparql.endswith(".rq") else sparql
+    result = _open(store).query(text, prefixes=Namespaces(_settings(store).base_iri).prefixes())
+    fmt = format.value if format else ("turtle" if result.kind == "graph" else "json")
+    graph_format = fmt in ("turtle", "ntriples", "jsonld")
+    if graph_format != (result.kind == "graph"):
+        typer.echo(f"format {fmt} does not fit a {result.kind} result", err=True)
+        raise typer.Exit(2)
+    sys.stdout.buffer.write(result.serialize(fmt))
+
+
+@cli.command()
+def export(format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.nquads,
+           output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
+           store: StoreOption = None) -> None:
+    """Write the whole graph (N-Quads, TriG, or Turtle of the union graph)."""
+    data = _open(store).dump(format.value)
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@cli.command()
+def stats(store: StoreOption = None) -> None:
+    """Print triples per named graph and instances per class."""
+    numbers = _open(store).stats()
+    typer.echo("triples per graph:")
+    for graph, count in sorted(numbers.triples_per_graph.items()):
+        typer.echo(f"  {count:8d}  {graph}")
+    typer.echo(f"  {numbers.triples:8d}  total")
+    typer.echo("instances per class:")
+    for cls, count in sorted(numbers.instances_per_class.items(), key=lambda kv: (-kv[1], kv[0])):
+        typer.echo(f"  {count:8d}  {cls}")
+
+
+@cli.command()
+def get(path: Annotated[str, typer.Argument(help="A path such as /health or '/sparql?query=…'.")],
+        accept: Annotated[str | None, typer.Option(help="Accept header to send.")] = None,
+        store: StoreOption = None) -> None:
+    """Run one HTTP GET in-process and print the status and the body."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with TestClient(create_app(_settings(store))) as client:
+        response = client.get(path, headers={"accept": accept} if accept else {})
+    typer.echo(f"{response.status_code} {response.headers.get('content-type', '')}", err=True)
+    sys.stdout.buffer.write(response.content)
+    if response.status_code >= 400:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: graph errors become a message and exit status 1."""
+    try:
+        cli()
+    except ValidationError as error:
+        typer.echo(f"error: the data breaks the shapes:\n{error}", err=True)
+        sys.exit(1)
+    except GraphError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

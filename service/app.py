@@ -1,0 +1,37 @@
+"""The application factory: settings and store in, FastAPI app out; the store opens in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from graph import EmbeddedStore, open_store
+from service import problems
+from service.routes import health, sparql
+from service.settings import Settings
+
+
+def create_app(settings: Settings | None = None, store: EmbeddedStore | None = None) -> FastAPI:
+    """Build the app; without `store`, the lifespan opens (and if need be loads) the configured one."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if store is None:
+            app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri)
+        yield
+
+    app = FastAPI(title="ecrn-kg", version="0.1.0", lifespan=lifespan,
+                  description="Linked-data knowledge graph of the European Chemical Regions Network.")
+    app.state.settings = settings
+    app.state.store = store
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                       allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"])
+    problems.install(app)
+    app.include_router(sparql.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,79 @@
+"""Content negotiation: pure functions over a table of media types and format names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Media type -> format name, per kind of answer; the first entry of each table is the default.
+RESULT_MEDIA_TYPES: dict[str, str] = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+GRAPH_MEDIA_TYPES: dict[str, str] = {
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdfxml",
+    "application/n-quads": "nquads",
+    "application/trig": "trig",
+}
+TABLES = {"select": RESULT_MEDIA_TYPES, "ask": RESULT_MEDIA_TYPES, "graph": GRAPH_MEDIA_TYPES}
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    q: float
+    order: int
+
+    def matches(self, media_type: str) -> bool:
+        if self.type in ("*/*", media_type):
+            return True
+        return self.type.endswith("/*") and media_type.startswith(self.type[:-1])
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """Media ranges of an Accept header, best first; an absent or empty header accepts anything."""
+    ranges = []
+    for order, part in enumerate((header or "*/*").split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        if fields[0]:
+            ranges.append(MediaRange(fields[0].lower(), q, order))
+    return sorted(ranges, key=lambda r: (-r.q, r.order)) or [MediaRange("*/*", 1.0, 0)]
+
+
+def choose(accept: str | None, kind: str) -> tuple[str, str] | None:
+    """The (format name, media type) to answer a `kind` result with, or None when nothing fits (406)."""
+    table = TABLES[kind]
+    for media_range in parse_accept(accept):
+        if media_range.q == 0:
+            continue
+        for media_type, fmt in table.items():
+            if media_range.matches(media_type) and not _refused(accept, media_type):
+                return fmt, media_type
+    return None
+
+
+def by_format(fmt: str, kind: str) -> tuple[str, str] | None:
+    """An explicit `format` parameter: a format name or a media type, if it suits the kind."""
+    for media_type, name in TABLES[kind].items():
+        if fmt in (name, media_type):
+            return name, media_type
+    return None
+
+
+def _refused(accept: str | None, media_type: str) -> bool:
+    """True when the header names this exact type with q=0."""
+    return any(r.type == media_type and r.q == 0 for r in parse_accept(accept))

@@ -1,0 +1,110 @@
+"""Errors as RFC 9457 problem details: one body shape, one table from error type to HTTP status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from graph import (
+    GraphError,
+    NamedQueryError,
+    ParseError,
+    QueryError,
+    QuerySyntaxError,
+    StoreError,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """An HTTP-level error of the service itself (bad request, not acceptable, unsupported type, …)."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class NotAcceptableError(ProblemError):
+    status, title, slug = 406, "Not acceptable", "not-acceptable"
+
+
+class UnsupportedMediaTypeError(ProblemError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+class PayloadTooLargeError(ProblemError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+# Graph errors: (status, title, type slug). The first class in an error's MRO found here wins.
+GRAPH_ERRORS: dict[type[GraphError], tuple[int, str, str]] = {
+    QuerySyntaxError: (400, "Malformed query", "malformed-query"),
+    NamedQueryError: (400, "Bad query parameter", "bad-parameter"),
+    ParseError: (400, "Malformed RDF", "malformed-rdf"),
+    ValidationError: (422, "Data breaks the shapes", "shape-violation"),
+    QueryError: (500, "Query failed", "query-failed"),
+    StoreError: (503, "Store unavailable", "store-unavailable"),
+}
+
+
+def problem(status: int, title: str, slug: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://w3id.org/ecrn/problems/{slug}", "title": title, "status": status,
+            "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
+
+
+def _graph_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, GraphError)
+    status, title, slug = next(GRAPH_ERRORS[c] for c in type(error).__mro__ if c in GRAPH_ERRORS)
+    extra: dict[str, Any] = {}
+    if isinstance(error, ValidationError):
+        extra["violations"] = [{"focus": p.focus, "path": p.path, "message": p.message} for p in error.problems]
+    if isinstance(error, NamedQueryError) and error.param:
+        extra["parameter"] = error.param
+    if status >= 500:
+        log.error("%s: %s", title, error)
+    return problem(status, title, slug, str(error), **extra)
+
+
+def _problem_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ProblemError)
+    response = problem(error.status, error.title, error.slug, error.detail)
+    response.headers.update(error.headers)
+    return response
+
+
+def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
+    response = problem(error.status_code, title, title.lower().replace(" ", "-"), str(error.detail))
+    response.headers.update(error.headers or {})
+    return response
+
+
+def _request_validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0] if error.errors() else {}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return problem(400, "Bad request", "bad-request", f"{where}: {first.get('msg', 'invalid request')}")
+
+
+def install(app: FastAPI) -> None:
+    """Map every error type to its problem response, once."""
+    app.add_exception_handler(GraphError, _graph_error)
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)

@@ -1,0 +1,1 @@
+"""One module per URL family; routes never import each other."""

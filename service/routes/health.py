@@ -1,0 +1,16 @@
+"""Liveness: the process answers and the store is readable."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.blocking import run_blocking
+from service.deps import StoreDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", summary="The service is up and its store answers")
+async def health(store: StoreDep) -> dict[str, object]:
+    quads = await run_blocking(len, store)
+    return {"status": "ok", "quads": quads}

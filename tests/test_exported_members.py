@@ -1,0 +1,14 @@
+"""The public API of the graph package is a contract: changing it is a decision, not an accident."""
+
+import graph
+
+
+def test_graph_exports_exactly_the_documented_members() -> None:
+    assert sorted(graph.__all__) == sorted([
+        "DEFAULT_BASE", "IRI", "EmbeddedStore", "GraphError", "Literal", "LoadSummary", "NamedQuery",
+        "NamedQueryError", "Namespaces", "Param", "ParseError", "Problem", "QueryError", "QueryResult",
+        "QuerySyntaxError", "Report", "Stats", "Store", "StoreError", "Term", "ValidationError", "load_default",
+        "load_files", "load_named_queries", "open_store", "validate_files",
+    ])
+    for name in graph.__all__:
+        assert hasattr(graph, name), name

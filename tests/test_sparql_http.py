@@ -1,0 +1,123 @@
+"""The /sparql endpoint through HTTP: methods, formats, negotiation and errors."""
+
+import json
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+SELECT = "SELECT ?r WHERE { ?r a <https://w3id.org/ecrn/def/Region> } ORDER BY ?r LIMIT 3"
+ASK = "ASK { <https://w3id.org/ecrn/id/region/saxony-anhalt> a <https://w3id.org/ecrn/def/Region> }"
+CONSTRUCT = ("CONSTRUCT { ?r a <https://w3id.org/ecrn/def/Region> } "
+             "WHERE { ?r a <https://w3id.org/ecrn/def/Region> } LIMIT 2")
+
+
+def bindings(response: httpx.Response) -> list[dict[str, dict[str, str]]]:
+    rows: list[dict[str, dict[str, str]]] = response.json()["results"]["bindings"]
+    return rows
+
+
+def test_get_select_answers_sparql_json(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": SELECT})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/sparql-results+json")
+    assert "Accept" in [v.strip() for v in response.headers["vary"].split(",")]
+    assert len(bindings(response)) == 3
+
+
+def test_post_form_and_post_direct_answer_the_same(client: TestClient) -> None:
+    form = client.post("/sparql", data={"query": SELECT})
+    direct = client.post("/sparql", content=SELECT, headers={"content-type": "application/sparql-query"})
+    assert form.status_code == direct.status_code == 200
+    assert bindings(form) == bindings(direct) == bindings(client.get("/sparql", params={"query": SELECT}))
+
+
+def test_ask_answers_a_boolean(client: TestClient) -> None:
+    assert client.get("/sparql", params={"query": ASK}).json()["boolean"] is True
+
+
+def test_construct_answers_turtle_by_default(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": CONSTRUCT})
+    assert response.headers["content-type"].startswith("text/turtle")
+    assert "https://w3id.org/ecrn/def/Region" in response.text
+
+
+@pytest.mark.parametrize(("accept", "media_type"), [
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("text/csv;q=0.2, application/sparql-results+json", "application/sparql-results+json"),
+])
+def test_select_formats_follow_accept(client: TestClient, accept: str, media_type: str) -> None:
+    response = client.get("/sparql", params={"query": SELECT}, headers={"accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type)
+
+
+def test_csv_select_has_a_header_and_one_line_per_row(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": SELECT, "format": "csv"})
+    lines = response.text.strip().splitlines()
+    assert lines[0] == "r" and len(lines) == 4
+
+
+def test_construct_as_json_ld_on_request(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": CONSTRUCT}, headers={"accept": "application/ld+json"})
+    assert response.headers["content-type"].startswith("application/ld+json")
+    assert json.loads(response.text)
+
+
+def test_nothing_acceptable_is_406(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": SELECT}, headers={"accept": "image/png"})
+    assert response.status_code == 406
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_malformed_query_is_400_with_the_parser_position(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["title"] == "Malformed query"
+    assert "1:" in problem["detail"] and "expected" in problem["detail"]
+
+
+def test_two_query_parameters_are_400(client: TestClient) -> None:
+    response = client.get("/sparql", params=[("query", ASK), ("query", ASK)])
+    assert response.status_code == 400
+
+
+def test_missing_query_is_400(client: TestClient) -> None:
+    assert client.get("/sparql").status_code == 400
+
+
+def test_post_with_another_content_type_is_415(client: TestClient) -> None:
+    response = client.post("/sparql", content=ASK, headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+
+
+def test_non_utf8_body_is_400(client: TestClient) -> None:
+    response = client.post("/sparql", content=b"ASK { \xff }", headers={"content-type": "application/sparql-query"})
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["detail"]
+
+
+def test_reads_are_open_to_any_origin_without_credentials(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": ASK}, headers={"origin": "https://other.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+
+
+def test_health_reports_the_store(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["quads"] > 1000
+
+
+def test_a_real_server_answers_sparqlwrapper(live_server: str) -> None:
+    wrapper = SPARQLWrapper(f"{live_server}/sparql")
+    wrapper.setQuery(SELECT)
+    wrapper.setReturnFormat(JSON)
+    result = wrapper.query().convert()
+    assert isinstance(result, dict)
+    assert [b["r"]["value"] for b in result["results"]["bindings"]] == [
+        b["r"]["value"] for b in bindings(httpx.get(f"{live_server}/sparql", params={"query": SELECT}))]
+    assert len(result["results"]["bindings"]) == 3

@@ -3,11 +3,13 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import TEST_DATA
+from tests.conftest import TEST_DATA, free_port
 
 REGIONS = "SELECT ?r WHERE { ?r a ecrn:Region } ORDER BY ?r"
 
@@ -25,6 +27,25 @@ def disk_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "parsed data/regions.ttl:" in loaded.stderr
     assert loaded.stdout.startswith("loaded ")
     return path
+
+
+def test_serve_answers_http_on_the_given_port(disk_store: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "service", "serve", "--port", str(port), "--store", str(disk_store)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.json()["quads"] > 1000
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_help_lists_every_command() -> None:

@@ -71,6 +71,14 @@ def test_n_quads_files_load_into_their_own_graph(tiny: EmbeddedStore) -> None:
     assert tiny.stats().triples_per_graph[TINY] == 8
 
 
+@pytest.mark.parametrize("name", ["formats.jsonld", "formats.trig", "formats.nt", "quads.nq"])
+def test_every_rdf_file_format_loads(name: str) -> None:
+    store = EmbeddedStore()
+    summary = load_files(store, [TEST_DATA / name])
+    assert summary.triples_per_file[f"tests/data/{name}"] == 3
+    assert store.query("SELECT ?r WHERE { ?r a <https://w3id.org/ecrn/def/Region> }").rows()
+
+
 def test_a_configured_base_rebases_every_minted_iri() -> None:
     store = EmbeddedStore()
     load_files(store, [TEST_DATA / "tiny.ttl"], base="https://kg.example.org/")

@@ -64,12 +64,14 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
 
 @cli.command()
 def load(files: Annotated[list[Path] | None, typer.Argument(help="RDF files (default: ontology and data).")] = None,
-         store: StoreOption = None) -> None:
+         store: StoreOption = None,
+         validate: Annotated[bool, typer.Option(help="Check the shapes (skip only for trusted bulk data).")] = True,
+         ) -> None:
     """Parse, validate and load files (replacing their graphs); nothing changes if any file is bad."""
     settings = _settings(store)
     target = EmbeddedStore(settings.store_path)
     started = time.perf_counter()
-    summary = load_files(target, files or default_files(), settings.base_iri, _progress)
+    summary = load_files(target, files or default_files(), settings.base_iri, _progress, validate)
     for problem in summary.report.warnings:
         typer.echo(str(problem), err=True)
     typer.echo(f"loaded {len(summary.triples_per_file)} files, {sum(summary.triples_per_file.values())} triples, "

@@ -1,26 +1,33 @@
 """Load, validate and store the ECRN knowledge graph. Knows nothing of HTTP."""
 
+from graph import guard
 from graph.errors import (
     GraphError,
     NamedQueryError,
     ParseError,
     QueryError,
     QuerySyntaxError,
+    QueryTimeoutError,
+    QueryTooComplexError,
+    RemoteAccessRefusedError,
     StoreError,
     ValidationError,
 )
 from graph.load import LoadSummary, load_default, load_files, open_store, validate_files
 from graph.named_queries import NamedQuery, Param, load_named_queries
 from graph.namespaces import DEFAULT_BASE, Namespaces
-from graph.store import EmbeddedStore, QueryResult, Stats, Store
+from graph.pool import Job, QueryPool
+from graph.store import Answer, EmbeddedStore, QueryResult, Stats, Store
 from graph.terms import IRI, Literal, Term
 from graph.validate import Problem, Report
 
 __all__ = [
     "DEFAULT_BASE",
     "IRI",
+    "Answer",
     "EmbeddedStore",
     "GraphError",
+    "Job",
     "Literal",
     "LoadSummary",
     "NamedQuery",
@@ -30,14 +37,19 @@ __all__ = [
     "ParseError",
     "Problem",
     "QueryError",
+    "QueryPool",
     "QueryResult",
     "QuerySyntaxError",
+    "QueryTimeoutError",
+    "QueryTooComplexError",
+    "RemoteAccessRefusedError",
     "Report",
     "Stats",
     "Store",
     "StoreError",
     "Term",
     "ValidationError",
+    "guard",
     "load_default",
     "load_files",
     "load_named_queries",

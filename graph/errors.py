@@ -5,6 +5,9 @@ GraphError
 ├── ValidationError     data breaks the SHACL shapes or a *-violation.rq check
 ├── QuerySyntaxError    a SPARQL query or update does not parse (message with position)
 ├── QueryError          a query or update is valid but fails while running
+│   └── QueryTimeoutError   it ran past its time limit and was stopped
+├── QueryTooComplexError  a query nests too deeply to be parsed safely
+├── RemoteAccessRefusedError  SERVICE or LOAD towards an endpoint not on the allowlist
 ├── NamedQueryError     a named query is unknown, or its parameters are missing or ill-typed
 └── StoreError          the store cannot be opened, read or written
 """
@@ -53,6 +56,18 @@ class QuerySyntaxError(GraphError):
 
 class QueryError(GraphError):
     """A query or update that fails while it runs."""
+
+
+class QueryTimeoutError(QueryError):
+    """A query stopped at its time limit (or that found no free worker before it)."""
+
+
+class QueryTooComplexError(GraphError):
+    """A query or update that nests brackets too deeply to be parsed safely."""
+
+
+class RemoteAccessRefusedError(GraphError):
+    """SERVICE or LOAD towards an endpoint that is not on the allowlist; refused before anything runs."""
 
 
 class NamedQueryError(GraphError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 import pyoxigraph as ox
 
-from graph import terms
+from graph import results, terms
 from graph.errors import ParseError, QueryError, QuerySyntaxError, StoreError
 from graph.namespaces import DEFAULT_BASE
 
@@ -55,6 +56,17 @@ class Stats:
         return sum(self.triples_per_graph.values())
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A serialised answer: its kind, format (None when no acceptable format fits the kind) and body."""
+
+    kind: ResultKind
+    fmt: str | None
+    body: bytes = b""
+    count: int = 0
+    truncated: bool = False
+
+
 class QueryResult:
     """The answer to one query; serialise it once, or read its rows."""
 
@@ -79,6 +91,21 @@ class QueryResult:
         with _engine_errors(self._label):
             out: bytes = self._raw.serialize(format=target)
         return out
+
+    def capped(self, fmt: str, cap: int) -> Answer:
+        """At most `cap` rows or triples, serialised; `truncated` says whether more were left out."""
+        with _engine_errors(self._label):
+            if self.kind == "ask":
+                return Answer("ask", fmt, self.serialize(fmt), 1, False)
+            taken = list(itertools.islice(self._raw, cap + 1))
+            truncated = len(taken) > cap
+            taken = taken[:cap]
+            if self.kind == "graph":
+                body = ox.serialize(taken, format=RDF_FORMATS[fmt]) or b""
+            else:
+                rows = [[_neutral(solution[v]) for v in self.variables] for solution in taken]
+                body = results.write(fmt, self.variables, rows, truncated)
+        return Answer(self.kind, fmt, body, len(taken), truncated)
 
     def rows(self) -> list[dict[str, str]]:
         """SELECT solutions as {variable: lexical value}; unbound variables are left out."""
@@ -228,9 +255,23 @@ class EmbeddedStore:
             self._store.flush()
 
 
-def _engine_term(term: terms.Term) -> ox.NamedNode | ox.Literal:
+def _neutral(term: Any) -> terms.Term | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return terms.IRI(term.value)
+    if isinstance(term, ox.BlankNode):
+        return terms.BlankNode(term.value)
+    if isinstance(term, ox.Literal):
+        return terms.Literal(term.value, term.datatype.value, term.language)
+    return terms.Literal(str(term))  # an RDF 1.2 triple term, written as text
+
+
+def _engine_term(term: terms.Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, terms.IRI):
         return ox.NamedNode(term.value)
+    if isinstance(term, terms.BlankNode):
+        return ox.BlankNode(term.value)
     datatype = ox.NamedNode(term.datatype) if term.datatype else None
     return ox.Literal(term.value, datatype=datatype, language=term.language)
 

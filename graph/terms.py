@@ -17,4 +17,9 @@ class Literal:
     language: str | None = None
 
 
-Term = IRI | Literal
+@dataclass(frozen=True)
+class BlankNode:
+    value: str
+
+
+Term = IRI | Literal | BlankNode

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from graph import EmbeddedStore, open_store
+from graph import EmbeddedStore, QueryPool, open_store
 from service import problems
 from service.routes import health, sparql
 from service.settings import Settings
@@ -23,7 +23,10 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if store is None:
             app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri)
+        app.state.pool = QueryPool(app.state.store, settings.query_workers)
+        await run_in_threadpool(app.state.pool.start)
         yield
+        app.state.pool.close()
 
     app = FastAPI(title="ecrn-kg", version="0.1.0", lifespan=lifespan,
                   description="Linked-data knowledge graph of the European Chemical Regions Network.")

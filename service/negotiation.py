@@ -74,6 +74,15 @@ def by_format(fmt: str, kind: str) -> tuple[str, str] | None:
     return None
 
 
+def media_type_of(fmt: str) -> str:
+    """The canonical media type of a format name (the first table entry that names it)."""
+    for table in (RESULT_MEDIA_TYPES, GRAPH_MEDIA_TYPES):
+        for media_type, name in table.items():
+            if name == fmt:
+                return media_type
+    raise KeyError(fmt)
+
+
 def _refused(accept: str | None, media_type: str) -> bool:
     """True when the header names this exact type with q=0."""
     return any(r.type == media_type and r.q == 0 for r in parse_accept(accept))

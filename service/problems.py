@@ -16,6 +16,9 @@ from graph import (
     ParseError,
     QueryError,
     QuerySyntaxError,
+    QueryTimeoutError,
+    QueryTooComplexError,
+    RemoteAccessRefusedError,
     StoreError,
     ValidationError,
 )
@@ -56,6 +59,9 @@ GRAPH_ERRORS: dict[type[GraphError], tuple[int, str, str]] = {
     NamedQueryError: (400, "Bad query parameter", "bad-parameter"),
     ParseError: (400, "Malformed RDF", "malformed-rdf"),
     ValidationError: (422, "Data breaks the shapes", "shape-violation"),
+    QueryTooComplexError: (400, "Query too complex", "query-too-complex"),
+    RemoteAccessRefusedError: (403, "Remote access refused", "remote-access-refused"),
+    QueryTimeoutError: (503, "Query time limit reached", "query-timeout"),
     QueryError: (500, "Query failed", "query-failed"),
     StoreError: (503, "Store unavailable", "store-unavailable"),
 }

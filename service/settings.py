@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph import DEFAULT_BASE
@@ -22,3 +22,9 @@ class Settings(BaseSettings):
     union_default_graph: bool = Field(True, description="Queries see the union of all named graphs as default graph.")
     cors_origins: list[str] = Field(["*"], description="Origins allowed to read by CORS (never with credentials).")
     max_query_bytes: int = Field(100_000, description="Largest query or request body accepted, in bytes.")
+    query_timeout: float = Field(30.0, gt=0, description="Time limit of a query in seconds; a client may lower it.")
+    query_workers: int = Field(2, ge=1, description="Worker processes that run queries (killed at the time limit).")
+    row_cap: int = Field(10_000, ge=1, description="Most rows (or triples) a query answer holds; more is truncated.")
+    max_nesting: int = Field(100, ge=1, description="Deepest bracket nesting a query or update may have.")
+    service_allowlist: list[str] = Field([], description="Endpoints SERVICE and LOAD may reach (default: none).")
+    write_token: SecretStr | None = Field(None, description="Bearer token for updates and uploads; unset: read-only.")

@@ -5,10 +5,11 @@ import graph
 
 def test_graph_exports_exactly_the_documented_members() -> None:
     assert sorted(graph.__all__) == sorted([
-        "DEFAULT_BASE", "IRI", "EmbeddedStore", "GraphError", "Literal", "LoadSummary", "NamedQuery",
-        "NamedQueryError", "Namespaces", "Param", "ParseError", "Problem", "QueryError", "QueryResult",
-        "QuerySyntaxError", "Report", "Stats", "Store", "StoreError", "Term", "ValidationError", "load_default",
-        "load_files", "load_named_queries", "open_store", "validate_files",
+        "DEFAULT_BASE", "IRI", "Answer", "EmbeddedStore", "GraphError", "Job", "Literal", "LoadSummary",
+        "NamedQuery", "NamedQueryError", "Namespaces", "Param", "ParseError", "Problem", "QueryError", "QueryPool",
+        "QueryResult", "QuerySyntaxError", "QueryTimeoutError", "QueryTooComplexError", "RemoteAccessRefusedError",
+        "Report", "Stats", "Store", "StoreError", "Term", "ValidationError", "guard", "load_default", "load_files",
+        "load_named_queries", "open_store", "validate_files",
     ])
     for name in graph.__all__:
         assert hasattr(graph, name), name

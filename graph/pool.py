@@ -1,0 +1,148 @@
+"""Queries run in forked worker processes, so that a query past its time limit can be stopped for real.
+
+pyoxigraph cannot cancel a running query, but a process can be killed. Workers are forked from the process that
+holds the store (sharing its pages copy-on-write), answer one query at a time over a pipe, and are killed at the
+deadline and replaced. A write makes every worker stale: stale workers are replaced, so readers see the new state.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import TypeVar
+
+from graph.errors import GraphError, QueryError, QueryTimeoutError
+from graph.store import Answer, EmbeddedStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_FORK = multiprocessing.get_context("fork")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to run: its text, the format to use for each kind of result, and the row cap."""
+
+    sparql: str
+    formats: dict[str, str | None]
+    cap: int
+    union: bool = True
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+def _serve(conn: Connection, store: EmbeddedStore) -> None:
+    """A worker's loop: one job in, one ('ok', Answer) or ('error', GraphError) out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            job: Job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            result = store.query(job.sparql, union=job.union, prefixes=job.prefixes or None)
+            fmt = job.formats.get(result.kind)
+            conn.send(("ok", result.capped(fmt, job.cap) if fmt else Answer(result.kind, None)))
+        except GraphError as error:
+            conn.send(("error", error))
+
+
+class _Worker:
+    def __init__(self, store: EmbeddedStore, generation: int) -> None:
+        self.conn, child = _FORK.Pipe()
+        self.process = _FORK.Process(target=_serve, args=(child, store), daemon=True, name="ecrn-query-worker")
+        self.process.start()
+        child.close()
+        self.generation = generation
+
+    def run(self, job: Job, timeout: float) -> Answer | None:
+        """The answer, or None when the deadline passed first."""
+        self.conn.send(job)
+        if not self.conn.poll(max(timeout, 0)):
+            return None
+        status, payload = self.conn.recv()
+        if status == "error":
+            raise payload
+        assert isinstance(payload, Answer)
+        return payload
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class QueryPool:
+    """A fixed number of query workers; `execute` blocks, so call it from a thread, not the event loop."""
+
+    def __init__(self, store: EmbeddedStore, size: int) -> None:
+        self._store, self._size = store, size
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._fork_lock = threading.Lock()  # no write runs while a worker is forked
+        self._generation = 0
+        self._closed = False
+        self.restarts = 0
+
+    def start(self) -> None:
+        for _ in range(self._size):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        with self._fork_lock:
+            return _Worker(self._store, self._generation)
+
+    def execute(self, job: Job, timeout: float) -> Answer:
+        deadline = time.monotonic() + timeout
+        try:
+            worker = self._idle.get(timeout=max(timeout, 0.001))
+        except queue.Empty:
+            busy = f"every query worker stayed busy for the whole time limit of {timeout:g} s"
+            raise QueryTimeoutError(busy) from None
+        try:
+            answer = worker.run(job, deadline - time.monotonic())
+        except (EOFError, OSError):
+            self._replace(worker)
+            raise QueryError("the query worker stopped while running the query") from None
+        except BaseException:
+            self._release(worker)
+            raise
+        if answer is None:
+            self._replace(worker)
+            raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped")
+        self._release(worker)
+        return answer
+
+    def write(self, change: Callable[[], T]) -> T:
+        """Run a change to the store with no worker being forked meanwhile; stale workers are then replaced."""
+        with self._fork_lock:
+            outcome = change()
+            self._generation += 1
+        stale: list[_Worker] = []
+        while not self._idle.empty():
+            stale.append(self._idle.get_nowait())
+        for worker in stale:
+            self._replace(worker)
+        return outcome
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.generation != self._generation or not worker.process.is_alive():
+            self._replace(worker)
+        else:
+            self._idle.put(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        if not self._closed:
+            self.restarts += 1
+            self._idle.put(self._spawn())
+
+    def close(self) -> None:
+        self._closed = True
+        while not self._idle.empty():
+            self._idle.get_nowait().kill()

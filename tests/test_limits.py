@@ -1,0 +1,158 @@
+"""Limits that hold under attack: time limit with the worker killed, row cap, nesting guard, remote access."""
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from graph import EmbeddedStore
+from service.app import create_app
+from service.settings import Settings
+
+# A cross product the engine cannot finish in seconds: every quad against every quad, three times.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+SMALL = "ASK { <https://w3id.org/ecrn/id/region/masovia> ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def strict(store: EmbeddedStore) -> Iterator[TestClient]:
+    settings = Settings(query_timeout=2, row_cap=5, max_nesting=20, query_workers=2)
+    with TestClient(create_app(settings, store=store)) as client:
+        yield client
+
+
+def worker_pids(client: TestClient) -> set[int]:
+    pool = client.app.state.pool  # type: ignore[attr-defined]
+    return {w.process.pid for w in list(pool._idle.queue)}
+
+
+def test_a_runaway_query_is_stopped_at_the_time_limit_and_its_worker_killed(strict: TestClient) -> None:
+    before = worker_pids(strict)
+    started = time.monotonic()
+    response = strict.get("/sparql", params={"query": RUNAWAY})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["title"] == "Query time limit reached"
+    assert elapsed < 2 + 5
+    killed = before - worker_pids(strict)
+    assert len(killed) == 1
+    (pid,) = killed
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert len(worker_pids(strict)) == 2
+
+
+def test_other_clients_are_served_while_a_runaway_query_burns(strict: TestClient) -> None:
+    outcome: dict[str, int] = {}
+    runaway = threading.Thread(target=lambda: outcome.update(
+        runaway=strict.get("/sparql", params={"query": RUNAWAY}).status_code))
+    runaway.start()
+    time.sleep(0.3)
+    answers = [strict.get("/sparql", params={"query": SMALL}).json()["boolean"] for _ in range(5)]
+    served_while_burning = runaway.is_alive()
+    runaway.join()
+    assert answers == [True] * 5 and served_while_burning
+    assert outcome["runaway"] == 503
+
+
+def test_a_client_may_lower_the_time_limit_but_not_raise_it(strict: TestClient) -> None:
+    started = time.monotonic()
+    assert strict.get("/sparql", params={"query": RUNAWAY, "timeout": "0.5"}).status_code == 503
+    assert time.monotonic() - started < 2
+    assert "2 s" in strict.get("/sparql", params={"query": RUNAWAY, "timeout": "600"}).json()["detail"]
+    assert strict.get("/sparql", params={"query": SMALL, "timeout": "soon"}).status_code == 400
+
+
+def test_a_long_answer_is_cut_at_the_row_cap_and_says_so(strict: TestClient) -> None:
+    query = "SELECT ?r WHERE { ?r a <https://w3id.org/ecrn/def/Region> }"
+    response = strict.get("/sparql", params={"query": query})
+    assert response.status_code == 200
+    assert response.headers["result-truncated"] == "true; limit=5"
+    body = response.json()
+    assert body["truncated"] is True and len(body["results"]["bindings"]) == 5
+    csv = strict.get("/sparql", params={"query": query, "format": "csv"})
+    assert csv.headers["result-truncated"] and len(csv.text.strip().splitlines()) == 6
+
+
+def test_a_short_answer_is_not_marked_truncated(strict: TestClient) -> None:
+    query = "SELECT ?r WHERE { ?r a <https://w3id.org/ecrn/def/Region> } LIMIT 5"
+    response = strict.get("/sparql", params={"query": query})
+    assert "result-truncated" not in response.headers and "truncated" not in response.json()
+
+
+def test_construct_answers_are_capped_too(strict: TestClient) -> None:
+    response = strict.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s a ?o }", "format": "ntriples"})
+    assert response.headers["result-truncated"] and len(response.text.strip().splitlines()) == 5
+
+
+def test_deep_nesting_is_refused_before_the_engine_sees_it(strict: TestClient) -> None:
+    deep = "SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o " + "} " * 3000
+    response = strict.post("/sparql", content=deep, headers={"content-type": "application/sparql-query"})
+    assert response.status_code == 400 and "nest" in response.json()["detail"]
+    assert strict.get("/sparql", params={"query": SMALL}).json()["boolean"] is True
+
+
+def test_oversized_query_is_413(strict: TestClient) -> None:
+    huge = "ASK { }" + " " * 200_000
+    assert strict.post("/sparql", content=huge, headers={"content-type": "application/sparql-query"}).status_code == 413
+    assert strict.post("/sparql", data={"query": "ASK {} #" + "x" * 100_001}).status_code == 413
+
+
+@pytest.fixture
+def canary() -> Iterator[tuple[str, list[object]]]:
+    """A loopback listener that records every connection made to it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    connections: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                connections.append(conn)
+                conn.close()
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", connections
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+])
+def test_service_outside_the_allowlist_is_refused_with_no_connection(
+        strict: TestClient, canary: tuple[str, list[object]], template: str) -> None:
+    url, connections = canary
+    response = strict.get("/sparql", params={"query": template.format(url=url)})
+    assert response.status_code == 403 and response.json()["title"] == "Remote access refused"
+    time.sleep(0.3)
+    assert connections == []
+
+
+def test_from_never_dereferences_anything(strict: TestClient, canary: tuple[str, list[object]]) -> None:
+    url, connections = canary
+    response = strict.get("/sparql", params={"query": f"SELECT * FROM <{url}> FROM NAMED <{url}> WHERE {{ ?s ?p ?o }}"})
+    assert response.status_code == 200
+    time.sleep(0.3)
+    assert connections == []
+
+
+def test_a_real_server_stops_a_runaway_query(live_server: str) -> None:
+    response = httpx.get(f"{live_server}/sparql", params={"query": RUNAWAY, "timeout": "1"}, timeout=30)
+    assert response.status_code == 503
+    assert httpx.get(f"{live_server}/sparql", params={"query": SMALL}).json()["boolean"] is True

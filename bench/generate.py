@@ -60,6 +60,7 @@ TOPIC_WEIGHTS = (3, 2, 2, 4, 6, 3, 6, 8, 5, 6, 7, 8, 6, 5, 7, 6)
 ACTIONS = ("pools the R&D of its partners", "trains staff of small firms", "opens a shared laboratory",
            "funds feasibility studies", "maps the value chain", "brings schools and plants together",
            "networks the chemical parks of the region", "benchmarks the cluster against its peers")
+CODE_CHARS = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PLACES = ("Congress centre", "Chemical park", "University campus", "Regional parliament", "Town hall", "Technopole")
 
 
@@ -133,7 +134,9 @@ class Region:
     country: str
     level: int
     parent: Region | None
+    code: str
     units: dict[str, str] = field(default_factory=dict)
+    children: int = 0
 
 
 @dataclass
@@ -178,7 +181,7 @@ class Generator:
 
     def run(self) -> int:
         self.nuts_versions()
-        self.regions(max(3, min(len(COUNTRIES), self.target // 2000)), max(12, self.target // 1500))
+        self.regions(max(3, min(len(COUNTRIES), self.target // 2000)), max(12, self.target // 600))
         self.organisations(max(30, self.target // 60))
         self.people(max(10, self.target // 120))
         self.region_memberships()
@@ -200,64 +203,68 @@ class Generator:
             self.tally("nuts-version")
 
     def regions(self, n_countries: int, n_regions: int) -> None:
-        countries = [self.region(COUNTRIES[i], 0, None) for i in range(n_countries)]
-        macros = [self.region(c.country, 1, c) for c in countries for _ in range(2)]
-        placed = len(countries) + len(macros)
+        """Macro-regions (NUTS 1), regions (NUTS 2) within them and provinces (NUTS 3) within those."""
+        macros = [self.region(COUNTRIES[i], 1, None) for i in range(n_countries) for _ in range(2)]
         seconds: list[Region] = []
-        for i in range(max(0, n_regions - placed)):
+        for i in range(max(0, n_regions - len(macros))):
             if i % 5 < 2 or not seconds:
-                seconds.append(self.region("", 2, self.rng.choice(macros)))
+                seconds.append(self.region("", 2, self.parent(macros)))
             else:
-                self.region("", 3, self.rng.choice(seconds))
+                self.region("", 3, self.parent(seconds))
+
+    def parent(self, candidates: list[Region]) -> Region:
+        """A random parent that can still take a child code (35 one-character codes per parent)."""
+        for _ in range(100):
+            parent = self.rng.choice(candidates)
+            if parent.children < len(CODE_CHARS):
+                return parent
+        raise SystemExit("too many regions for the NUTS code space; lower --triples")
 
     def region(self, country: str, level: int, parent: Region | None) -> Region:
         name = self.name()
         number = len(self.world.regions) + 1
         slug = f"syn-{name.lower()}-{number}"
-        region = Region(iri("region", slug), slug, name, country or (parent.country if parent else "DE"), level, parent)
+        country = parent.country if parent else country
+        siblings = [r for r in self.world.regions if r.level == 1 and r.country == country] if parent is None else []
+        code = parent.code + CODE_CHARS[parent.children] if parent else country + "XY"[len(siblings)]
+        region = Region(iri("region", slug), slug, name, country, level, parent, code)
+        if parent:
+            parent.children += 1
         self.world.regions.append(region)
-        kinds = ("country", "macro-region", "region", "province")
-        pairs = [(ALT_LABEL, text(f"Région {name}", "fr")), (term(DEF, "countryCode"), text(region.country, None)),
-                 (DESCRIPTION, text(f"Synthetic {kinds[level]} of {region.country} for benchmarks."))]
+        kinds = ("", "macro-region", "region", "province")
+        pairs = [(ALT_LABEL, text(f"Région {name}", "fr")), (term(DEF, "countryCode"), text(country, None)),
+                 (DESCRIPTION, text(f"Synthetic {kinds[level]} of {country} for benchmarks."))]
         if level >= 2:
-            pairs.append((term(DEF, "subdivisionCode"), text(f"{region.country}-S{number}", None)))
+            pairs.append((term(DEF, "subdivisionCode"), text(f"{country}-S{number}", None)))
         if parent is not None:
             pairs.append((term(DEF, "withinRegion"), parent.iri))
         for year, _, _ in NUTS_VERSIONS:
-            if level <= 1 or self.rng.random() < 0.7:
+            if parent is None or (year in parent.units and self.rng.random() < 0.85):
                 pairs.append((term(DEF, "nutsUnit"), self.nuts_unit(region, year)))
         self.w.node(region.iri, term(DEF, "Region"), f"{name} (synthetic region)", *pairs)
         self.tally("region")
         return region
 
     def nuts_unit(self, region: Region, year: str) -> str:
-        code = f"X{region.country}{len(self.world.regions):04d}"
+        """A NUTS unit with a well-formed synthetic code (country, then X or Y, then one character per level)."""
+        code = region.code
         unit = iri("nuts-unit", f"syn-{code.lower()}-{year}")
         region.units[year] = unit
         pairs = [(term(SKOS, "notation"), text(code, None)), (term(SKOS, "prefLabel"), text(region.name, "de")),
-                 (term(DEF, "nutsLevel"), typed(str(min(region.level, 3)), "integer")),
+                 (term(DEF, "nutsLevel"), typed(str(region.level), "integer")),
                  (term(SKOS, "inScheme"), iri("nuts-version", f"syn-{year}")),
                  (term(SKOS, "closeMatch"), f"<{HOMEPAGE}nuts-code/{code}>")]
-        broader = self.broader_unit(region.parent, year)
-        if broader:
-            pairs.append((term(SKOS, "broader"), broader))
+        if region.parent is not None:
+            pairs.append((term(SKOS, "broader"), region.parent.units[year]))
         self.w.node(unit, term(DEF, "NutsUnit"), f"{code} {region.name} (synthetic NUTS {year})", *pairs)
         self.tally("nuts-unit")
         return unit
-
-    @staticmethod
-    def broader_unit(parent: Region | None, year: str) -> str | None:
-        while parent is not None:
-            if year in parent.units:
-                return parent.units[year]
-            parent = parent.parent
-        return None
 
     # ------------------------------------------------------------------ actors
     def organisations(self, n: int) -> None:
         classes = [c for c, _, _ in ORG_CLASSES]
         weights = [w for _, w, _ in ORG_CLASSES]
-        placeable = [r for r in self.world.regions if r.level >= 1]
+        placeable = self.world.regions
         for i in range(n):
             cls = self.rng.choices(classes, weights)[0]
             region = None if cls in ("Network", "PublicAuthority") and self.rng.random() < 0.5 else \
@@ -343,6 +350,7 @@ class Generator:
             programme = iri("programme", f"syn-programme-{p}")
             start = 2000 + 3 * p
             self.w.node(programme, term(DEF, "Programme"), f"Synthetic programme {p}",
+                        (term(DCT, "type"), term(f"{DEF}policy-types/", "cooperation-programme")),
                         (term(DEF, "acronym"), text(f"SYN-P{p}", None)),
                         (term(DEF, "fund"), self.world.funds[p % 3]),
                         (START, typed(f"{start}-01-01", "date")), (END, typed(f"{start + 6}-12-31", "date")))

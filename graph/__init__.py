@@ -11,6 +11,7 @@ from graph.errors import (
     QueryTooComplexError,
     RemoteAccessRefusedError,
     StoreError,
+    UpdateDatasetError,
     ValidationError,
 )
 from graph.load import LoadSummary, load_default, load_files, open_store, validate_files
@@ -48,6 +49,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Term",
+    "UpdateDatasetError",
     "ValidationError",
     "guard",
     "load_default",

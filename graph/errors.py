@@ -8,6 +8,7 @@ GraphError
 │   └── QueryTimeoutError   it ran past its time limit and was stopped
 ├── QueryTooComplexError  a query nests too deeply to be parsed safely
 ├── RemoteAccessRefusedError  SERVICE or LOAD towards an endpoint not on the allowlist
+├── UpdateDatasetError  the protocol's using-graph-uri clashes with the update's own USING/WITH
 ├── NamedQueryError     a named query is unknown, or its parameters are missing or ill-typed
 └── StoreError          the store cannot be opened, read or written
 """
@@ -68,6 +69,10 @@ class QueryTooComplexError(GraphError):
 
 class RemoteAccessRefusedError(GraphError):
     """SERVICE or LOAD towards an endpoint that is not on the allowlist; refused before anything runs."""
+
+
+class UpdateDatasetError(GraphError):
+    """using-graph-uri parameters that are not IRIs, or that clash with the update's own USING or WITH."""
 
 
 class NamedQueryError(GraphError):

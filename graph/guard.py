@@ -1,60 +1,58 @@
-"""Checks on query and update text before the engine sees it: nesting depth and remote access.
+"""Checks on query and update text before the engine sees it, and the protocol's dataset for updates.
 
-A lexer (strings, IRIs and comments skipped) finds how deeply brackets nest (pyoxigraph 0.5 crashes the whole
-process on a few thousand nested '{') and which endpoints SERVICE and LOAD would reach.
+pyoxigraph 0.5 crashes the whole process on a few thousand nested '{', so nesting is bounded here; SERVICE and LOAD
+may only reach allowlisted endpoints; using-graph-uri parameters become USING clauses.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-from graph.errors import QueryTooComplexError, RemoteAccessRefusedError
+from graph.errors import QueryTooComplexError, RemoteAccessRefusedError, UpdateDatasetError
+from graph.lexer import Token, tokens
 
-_TOKENS = re.compile(
-    r'''(?P<comment>\#[^\n]*)
-      | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
-                    |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\s]*>)
-      | (?P<open>[{(\[])
-      | (?P<close>[})\]])
-      | (?P<word>[A-Za-z_][\w-]*(?::[\w.-]*)?|:[\w.-]*|[?$]\w+)
-      | (?P<space>\s+)
-      | (?P<other>.)''',
-    re.VERBOSE | re.DOTALL,
-)
 _REMOTE = {"SERVICE", "LOAD"}
-
-
-def _tokens(text: str) -> Iterator[tuple[str, str]]:
-    for match in _TOKENS.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind not in ("space", "comment"):
-            yield kind, match.group()
+_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 
 
 def check(text: str, max_depth: int, allowed_endpoints: frozenset[str]) -> None:
     """Raise QueryTooComplexError or RemoteAccessRefusedError; return quietly when the text may run."""
-    depth = deepest = 0
     expecting: str | None = None  # the keyword whose target comes next
-    for kind, value in _tokens(text):
-        if kind == "open":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > max_depth:
-                raise QueryTooComplexError(f"brackets nest deeper than {max_depth} levels")
-        elif kind == "close":
-            depth -= 1
-        if expecting and not (kind == "word" and value.upper() == "SILENT"):
-            _check_target(expecting, kind, value, allowed_endpoints)
+    for token in tokens(text):
+        if token.kind == "open" and token.depth + 1 > max_depth:
+            raise QueryTooComplexError(f"brackets nest deeper than {max_depth} levels")
+        if expecting and token.keyword != "SILENT":
+            _check_target(expecting, token, allowed_endpoints)
             expecting = None
-        elif kind == "word" and value.upper() in _REMOTE:
-            expecting = value.upper()
+        elif token.keyword in _REMOTE:
+            expecting = token.keyword
 
 
-def _check_target(keyword: str, kind: str, value: str, allowed: frozenset[str]) -> None:
-    if kind != "iri":
-        raise RemoteAccessRefusedError(f"{keyword} needs the full IRI of an allowed endpoint, not {value!r}")
-    endpoint = value[1:-1]
+def _check_target(keyword: str, token: Token, allowed: frozenset[str]) -> None:
+    if token.kind != "iri":
+        raise RemoteAccessRefusedError(f"{keyword} needs the full IRI of an allowed endpoint, not {token.text!r}")
+    endpoint = token.text[1:-1]
     if endpoint not in allowed:
         raise RemoteAccessRefusedError(f"{keyword} to <{endpoint}> is not allowed on this server")
+
+
+def with_using(text: str, default_graphs: list[str], named_graphs: list[str]) -> str:
+    """The update with USING / USING NAMED clauses for the protocol's using-graph-uri parameters.
+
+    The clauses go before the WHERE of every DELETE/INSERT operation; an update that names its own dataset
+    (USING or WITH) cannot also take protocol parameters.
+    """
+    if not default_graphs and not named_graphs:
+        return text
+    for iri in default_graphs + named_graphs:
+        if not _IRI.match(iri):
+            raise UpdateDatasetError(f"not an absolute IRI: {iri!r}")
+    clauses = "".join(f"USING <{g}> " for g in default_graphs) + "".join(f"USING NAMED <{g}> " for g in named_graphs)
+    found = list(tokens(text))
+    if any(t.keyword in ("USING", "WITH") and t.depth == 0 for t in found):
+        raise UpdateDatasetError("the update names its dataset (USING or WITH) and the request does too")
+    inserts = [t.start for i, t in enumerate(found)
+               if t.keyword == "WHERE" and t.depth == 0 and not (i and found[i - 1].keyword == "DELETE")]
+    for start in reversed(inserts):
+        text = text[:start] + clauses + text[start:]
+    return text

@@ -35,6 +35,9 @@ class Job:
     cap: int
     union: bool = True
     prefixes: dict[str, str] = field(default_factory=dict)
+    base_iri: str | None = None
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
 
 
 def _serve(conn: Connection, store: EmbeddedStore) -> None:
@@ -46,7 +49,8 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
         except (EOFError, OSError):
             return
         try:
-            result = store.query(job.sparql, union=job.union, prefixes=job.prefixes or None)
+            result = store.query(job.sparql, union=job.union, prefixes=job.prefixes or None, base_iri=job.base_iri,
+                                 default_graphs=job.default_graphs, named_graphs=job.named_graphs)
             fmt = job.formats.get(result.kind)
             conn.send(("ok", result.capped(fmt, job.cap) if fmt else Answer(result.kind, None)))
         except GraphError as error:

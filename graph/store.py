@@ -120,9 +120,10 @@ class Store(Protocol):
     """What the service and CLI need of a store; EmbeddedStore is the default implementation."""
 
     def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
-              base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> QueryResult: ...
+              base_iri: str | None = None, prefixes: dict[str, str] | None = None,
+              default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> QueryResult: ...
 
-    def update(self, sparql: str) -> None: ...
+    def update(self, sparql: str, base_iri: str | None = None) -> None: ...
 
     def dump(self, fmt: str, graph: str | None = None) -> bytes: ...
 
@@ -180,17 +181,25 @@ class EmbeddedStore:
         return len(quads)
 
     def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
-              base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> QueryResult:
+              base_iri: str | None = None, prefixes: dict[str, str] | None = None,
+              default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> QueryResult:
+        """Run a query; explicit `default_graphs`/`named_graphs` (the protocol's dataset) override FROM clauses."""
         bound: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): _engine_term(v) for k, v in (substitutions or {}).items()}
+        dataset: dict[str, Any] = {}
+        if default_graphs is not None or named_graphs is not None:
+            dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
+                       "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
+            union = False
         with _engine_errors("query"):
             raw = self._store.query(sparql, use_default_graph_as_union=union, substitutions=bound or None,
-                                    base_iri=base_iri, prefixes=prefixes)
+                                    base_iri=base_iri, prefixes=prefixes, **dataset)
         return QueryResult(raw)
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
+        """Run an update as one transaction: if any operation fails, nothing changes."""
         with _engine_errors("update"):
-            self._store.update(sparql)
+            self._store.update(sparql, base_iri=base_iri)
 
     def materialise(self, construct: str, graph: str) -> int:
         """Add the triples of a CONSTRUCT over the union graph to `graph`; return how many."""

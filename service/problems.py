@@ -20,6 +20,7 @@ from graph import (
     QueryTooComplexError,
     RemoteAccessRefusedError,
     StoreError,
+    UpdateDatasetError,
     ValidationError,
 )
 
@@ -41,6 +42,14 @@ class ProblemError(Exception):
         self.headers = headers or {}
 
 
+class UnauthorizedError(ProblemError):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+
+class ForbiddenError(ProblemError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
 class NotAcceptableError(ProblemError):
     status, title, slug = 406, "Not acceptable", "not-acceptable"
 
@@ -60,6 +69,7 @@ GRAPH_ERRORS: dict[type[GraphError], tuple[int, str, str]] = {
     ParseError: (400, "Malformed RDF", "malformed-rdf"),
     ValidationError: (422, "Data breaks the shapes", "shape-violation"),
     QueryTooComplexError: (400, "Query too complex", "query-too-complex"),
+    UpdateDatasetError: (400, "Conflicting update dataset", "update-dataset"),
     RemoteAccessRefusedError: (403, "Remote access refused", "remote-access-refused"),
     QueryTimeoutError: (503, "Query time limit reached", "query-timeout"),
     QueryError: (500, "Query failed", "query-failed"),

@@ -1,15 +1,18 @@
-"""The SPARQL 1.1 query endpoint: GET, POST form and POST application/sparql-query."""
+"""The SPARQL 1.1 Protocol endpoint: queries by GET and POST, updates by POST, with the protocol's dataset."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
 
 from graph import Job, Namespaces, guard
 from service import negotiation
+from service.auth import require_writer
 from service.blocking import run_blocking
-from service.deps import PoolDep, SettingsDep
+from service.deps import PoolDep, SettingsDep, StoreDep
 from service.problems import NotAcceptableError, PayloadTooLargeError, ProblemError, UnsupportedMediaTypeError
 from service.settings import Settings
 
@@ -17,35 +20,53 @@ router = APIRouter(tags=["sparql"])
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
 Params = dict[str, list[str]]
 
 
 @router.get("/sparql", summary="Run a SPARQL query given in the URL")
 async def sparql_get(
     request: Request, pool: PoolDep, settings: SettingsDep,
-    query: str | None = Query(None, description="The SPARQL query."),
-    format: str | None = Query(None, description="A result format name or media type; overrides Accept."),
-    timeout: float | None = Query(None, description="A shorter time limit in seconds than the server's."),
+    query: Annotated[str | None, Query(description="The SPARQL query.")] = None,
+    default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri",
+                                                         description="Default graph of the dataset.")] = None,
+    named_graph_uri: Annotated[list[str] | None, Query(alias="named-graph-uri",
+                                                       description="Named graphs of the dataset.")] = None,
+    format: Annotated[str | None, Query(description="A result format name or media type; overrides Accept.")] = None,
+    timeout: Annotated[float | None, Query(description="A shorter time limit in seconds than the server's.")] = None,
 ) -> Response:
-    params = {k: request.query_params.getlist(k) for k in request.query_params}
-    return await _answer(request, pool, settings, params)
+    params = _url_params(request)
+    if "update" in params:
+        raise ProblemError("updates must be POSTed")
+    return await _query(request, pool, settings, params)
 
 
-@router.post("/sparql", summary="Run a SPARQL query sent in the body (form or application/sparql-query)")
-async def sparql_post(request: Request, pool: PoolDep, settings: SettingsDep) -> Response:
+@router.post("/sparql", summary="Run a query (form or application/sparql-query) or an update (form or "
+                                "application/sparql-update)")
+async def sparql_post(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep) -> Response:
     body = await request.body()
     if len(body) > settings.max_query_bytes:
         raise PayloadTooLargeError(f"the body has {len(body)} bytes; the limit is {settings.max_query_bytes}")
-    params = {k: request.query_params.getlist(k) for k in request.query_params}
+    params = _url_params(request)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == SPARQL_QUERY:
-        params["query"] = [*params.get("query", []), _utf8(body)]
+    if media_type in (SPARQL_QUERY, SPARQL_UPDATE):
+        params.setdefault("query" if media_type == SPARQL_QUERY else "update", []).append(_utf8(body))
     elif media_type == FORM:
         for name, values in parse_qs(_utf8(body), keep_blank_values=True).items():
-            params[name] = [*params.get(name, []), *values]
+            params.setdefault(name, []).extend(values)
     else:
-        raise UnsupportedMediaTypeError(f"POST a query as {FORM} or {SPARQL_QUERY}, not {media_type or 'nothing'}")
-    return await _answer(request, pool, settings, params)
+        raise UnsupportedMediaTypeError(
+            f"POST a query as {FORM} or {SPARQL_QUERY}, an update as {FORM} or {SPARQL_UPDATE}; "
+            f"not {media_type or 'nothing'}")
+    if "query" in params and "update" in params:
+        raise ProblemError("send a query or an update, not both")
+    if "update" in params:
+        return await _update(request, pool, store, settings, params)
+    return await _query(request, pool, settings, params)
+
+
+def _url_params(request: Request) -> Params:
+    return {k: request.query_params.getlist(k) for k in request.query_params}
 
 
 def _utf8(body: bytes) -> str:
@@ -60,6 +81,16 @@ def _one(params: Params, name: str) -> str | None:
     if len(values) > 1:
         raise ProblemError(f"give the '{name}' parameter once, not {len(values)} times")
     return values[0] if values else None
+
+
+def _text(params: Params, name: str, settings: Settings) -> str:
+    text = _one(params, name)
+    if not text:
+        raise ProblemError(f"no {name}: pass it as the '{name}' parameter or POST it")
+    if len(text.encode()) > settings.max_query_bytes:
+        raise PayloadTooLargeError(f"the {name} is longer than {settings.max_query_bytes} bytes")
+    guard.check(text, settings.max_nesting, frozenset(settings.service_allowlist))
+    return text
 
 
 def _time_limit(params: Params, settings: Settings) -> float:
@@ -82,17 +113,18 @@ def _formats(accept: str | None, fmt: str | None) -> dict[str, str | None]:
     return {kind: choice[0] if choice else None for kind, choice in choices.items()}
 
 
-async def _answer(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
-    query = _one(params, "query")
-    if "update" in params:
-        raise ProblemError("send a query or an update, not both")
-    if not query:
-        raise ProblemError("no query: pass it as the 'query' parameter or POST it")
-    if len(query.encode()) > settings.max_query_bytes:
-        raise PayloadTooLargeError(f"the query is longer than {settings.max_query_bytes} bytes")
-    guard.check(query, settings.max_nesting, frozenset(settings.service_allowlist))
+def _endpoint(request: Request) -> str:
+    """The endpoint's own IRI, as reached: the base IRI of queries and updates."""
+    return str(request.url.replace(query="", fragment=""))
+
+
+async def _query(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
+    query = _text(params, "query", settings)
+    dataset = "default-graph-uri" in params or "named-graph-uri" in params
     job = Job(query, _formats(request.headers.get("accept"), _one(params, "format")), settings.row_cap,
-              settings.union_default_graph, Namespaces(settings.base_iri).prefixes())
+              settings.union_default_graph, Namespaces(settings.base_iri).prefixes(), _endpoint(request),
+              params.get("default-graph-uri", []) if dataset else None,
+              params.get("named-graph-uri", []) if dataset else None)
     answer = await run_blocking(pool.execute, job, _time_limit(params, settings))
     if answer.fmt is None:
         offered = ", ".join(negotiation.TABLES[answer.kind])
@@ -101,3 +133,11 @@ async def _answer(request: Request, pool: PoolDep, settings: Settings, params: P
     if answer.truncated:
         headers["Result-Truncated"] = f"true; limit={settings.row_cap}"
     return Response(answer.body, media_type=negotiation.media_type_of(answer.fmt), headers=headers)
+
+
+async def _update(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, params: Params) -> Response:
+    require_writer(request, settings)
+    update = guard.with_using(_text(params, "update", settings), params.get("using-graph-uri", []),
+                              params.get("using-named-graph-uri", []))
+    await run_blocking(pool.write, partial(store.update, update, base_iri=_endpoint(request)))
+    return Response(status_code=204)

@@ -1,0 +1,275 @@
+"""The servers under test: each starts on a free 127.0.0.1 port, loads one file and is always stopped.
+
+Every child process runs in its own process group and is listed in `Processes`; `stop_all` ends each of them by
+its own group id (SIGTERM, then SIGKILL after a grace period), also when the run is interrupted or fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VENVS = ROOT / "var" / "bench" / "venvs"
+HOST = "127.0.0.1"
+ASK_NOTHING = "ASK {}"
+
+PINNED = {"oxigraph": ["oxigraph==0.5.13"], "rdflib-endpoint": ["rdflib-endpoint[cli]==0.6.3"]}
+
+
+class ServerError(Exception):
+    """A server did not load or start; the message says why, with the tail of its log."""
+
+
+@dataclass
+class Started:
+    """What starting (and loading) a server measured."""
+
+    query_url: str
+    load_seconds: float
+    loader_rss_mb: float | None = None
+    note: str = ""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The high-water mark of the resident set (VmHWM) of a running process, in MiB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def directory_mb(path: Path) -> float:
+    total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+    return total / 2**20
+
+
+def child_env() -> dict[str, str]:
+    """The environment without ECRN_* settings, so a developer's settings cannot change what is measured."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ECRN_")}
+
+
+class Processes:
+    """Starts child processes in their own process groups, logs their output, and stops them."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.running: list[subprocess.Popen[bytes]] = []
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    def spawn(self, label: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{label}.log").open("wb")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=ROOT, env=child_env(), start_new_session=True)
+        log.close()
+        self.running.append(proc)
+        return proc
+
+    def log_tail(self, label: str, lines: int = 15) -> str:
+        path = self.log_dir / f"{label}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait(self, proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, float]:
+        """Wait (at most `timeout` s) for a process to exit; return its exit code and its peak RSS in MiB."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                self.running.remove(proc)
+                return proc.returncode, usage.ru_maxrss / 1024
+            time.sleep(0.05)
+        self.stop(proc)
+        raise ServerError(f"{proc.args[0]} did not finish within {timeout:.0f} s; stopped")
+
+    def stop(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            self._signal(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._signal(proc, signal.SIGKILL)
+                proc.wait(timeout=15)
+        if proc in self.running:
+            self.running.remove(proc)
+
+    @staticmethod
+    def _signal(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        try:
+            os.killpg(proc.pid, sig)  # the group this run created for this child (start_new_session)
+        except ProcessLookupError:
+            pass
+
+    def stop_all(self) -> None:
+        for proc in list(self.running):
+            self.stop(proc)
+
+
+def answers(url: str, timeout: float = 5.0) -> bool:
+    try:
+        response = httpx.post(url, data={"query": ASK_NOTHING}, timeout=timeout,
+                              headers={"accept": "application/sparql-results+json"})
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+class Server:
+    """One server kind; subclasses say how to load and serve."""
+
+    name = ""
+    notes = ""
+
+    def __init__(self, procs: Processes, workdir: Path, timeout: float) -> None:
+        self.procs = procs
+        self.workdir = workdir
+        self.timeout = timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.store: Path | None = None
+
+    def start(self, data: Path) -> Started:
+        raise NotImplementedError
+
+    def serve(self, argv: list[str], url: str) -> None:
+        """Start the serving process and wait (bounded) until it answers ASK {}."""
+        self.proc = self.procs.spawn(f"{self.name}-serve", argv)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerError(f"{self.name} exited with {self.proc.returncode}:\n"
+                                  f"{self.procs.log_tail(f'{self.name}-serve')}")
+            if answers(url):
+                return
+            time.sleep(0.2)
+        raise ServerError(f"{self.name} did not answer within {self.timeout:.0f} s")
+
+    def fresh_store(self) -> Path:
+        self.store = self.workdir / f"{self.name}-store"
+        shutil.rmtree(self.store, ignore_errors=True)
+        return self.store
+
+    def load_with(self, argv: list[str]) -> tuple[float, float]:
+        """Run a loader process to its end; return its wall time and its peak RSS."""
+        started = time.perf_counter()
+        proc = self.procs.spawn(f"{self.name}-load", argv)
+        code, rss = self.procs.wait(proc, self.timeout)
+        if code != 0:
+            raise ServerError(f"{self.name} load exited with {code}:\n{self.procs.log_tail(f'{self.name}-load')}")
+        return time.perf_counter() - started, rss
+
+    def stop(self) -> float | None:
+        """Stop the server; return its peak RSS in MiB (read just before it stops)."""
+        if self.proc is None:
+            return None
+        rss = peak_rss_mb(self.proc.pid)
+        self.procs.stop(self.proc)
+        self.proc = None
+        return rss
+
+    def store_mb(self) -> float | None:
+        return directory_mb(self.store) if self.store else None
+
+
+class EcrnKg(Server):
+    name = "ecrn-kg"
+    notes = "ecrn-kg load --no-validate (adds the ontology and RDFS entailments), then ecrn-kg serve --store"
+    exe = ROOT / ".venv" / "bin" / "ecrn-kg"
+
+    def start(self, data: Path) -> Started:
+        store = self.fresh_store()
+        seconds, rss = self.load_with([str(self.exe), "load", str(data), "--store", str(store), "--no-validate"])
+        port = free_port()
+        self.serve([str(self.exe), "serve", "--store", str(store), "--host", HOST, "--port", str(port)],
+                   f"http://{HOST}:{port}/sparql")
+        return Started(f"http://{HOST}:{port}/sparql", seconds, rss)
+
+
+def oxigraph_exe() -> Path:
+    local = VENVS / "oxigraph" / "bin" / "oxigraph"
+    found = shutil.which("oxigraph")
+    return local if local.exists() or not found else Path(found)
+
+
+class OxigraphDisk(Server):
+    name = "oxigraph-disk"
+    notes = "oxigraph load --location DIR, then oxigraph serve --location DIR (RocksDB on disk)"
+
+    def start(self, data: Path) -> Started:
+        exe = str(oxigraph_exe())
+        store = self.fresh_store()
+        seconds, rss = self.load_with([exe, "load", "--location", str(store), "--file", str(data)])
+        port = free_port()
+        self.serve([exe, "serve", "--location", str(store), "--bind", f"{HOST}:{port}"], f"http://{HOST}:{port}/query")
+        return Started(f"http://{HOST}:{port}/query", seconds, rss)
+
+
+class OxigraphMemory(Server):
+    name = "oxigraph-mem"
+    notes = "oxigraph serve (in memory), file POSTed to /store?default"
+
+    def start(self, data: Path) -> Started:
+        port = free_port()
+        base = f"http://{HOST}:{port}"
+        self.serve([str(oxigraph_exe()), "serve", "--bind", f"{HOST}:{port}"], f"{base}/query")
+        started = time.perf_counter()
+        with data.open("rb") as body:
+            response = httpx.post(f"{base}/store?default", content=body, timeout=self.timeout,
+                                  headers={"content-type": "application/n-triples"})
+        if response.status_code not in (200, 201, 204):
+            raise ServerError(f"{self.name}: POST /store answered {response.status_code}: {response.text[:500]}")
+        return Started(f"{base}/query", time.perf_counter() - started)
+
+
+class RdflibEndpoint(Server):
+    name = "rdflib-endpoint"
+    notes = "rdflib-endpoint serve FILE (rdflib in-memory Dataset); load = start until it answers"
+    exe = VENVS / "rdflib-endpoint" / "bin" / "rdflib-endpoint"
+
+    def start(self, data: Path) -> Started:
+        port = free_port()
+        started = time.perf_counter()
+        self.serve([str(self.exe), "serve", str(data), "--host", HOST, "--port", str(port)],
+                   f"http://{HOST}:{port}/sparql")
+        return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
+                       note="load time includes Python start-up")
+
+
+SERVERS: dict[str, type[Server]] = {s.name: s for s in (EcrnKg, OxigraphMemory, OxigraphDisk, RdflibEndpoint)}
+
+
+def missing(name: str) -> str | None:
+    """Why a server cannot run here (its executable is missing), or None."""
+    exe = {"ecrn-kg": EcrnKg.exe, "rdflib-endpoint": RdflibEndpoint.exe}.get(name) or oxigraph_exe()
+    if exe.exists():
+        return None
+    return f"{exe} is missing: run `.venv/bin/python bench/run.py --setup` (or `make install` for ecrn-kg)"
+
+
+def setup(python: str = "python3") -> None:
+    """Create the separate virtual environments of the comparison servers under var/bench/venvs/."""
+    for name, requirements in PINNED.items():
+        venv = VENVS / name
+        if not (venv / "bin" / "python").exists():
+            subprocess.run([python, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements], check=True)
+        print(f"{name}: {venv}")

@@ -1,6 +1,6 @@
 """Load, validate and store the ECRN knowledge graph. Knows nothing of HTTP."""
 
-from graph import guard
+from graph import guard, writes
 from graph.errors import (
     GraphError,
     NamedQueryError,
@@ -12,6 +12,7 @@ from graph.errors import (
     RemoteAccessRefusedError,
     StoreError,
     UpdateDatasetError,
+    UpdateError,
     ValidationError,
 )
 from graph.load import LoadSummary, load_default, load_files, open_store, validate_files
@@ -50,6 +51,7 @@ __all__ = [
     "StoreError",
     "Term",
     "UpdateDatasetError",
+    "UpdateError",
     "ValidationError",
     "guard",
     "load_default",
@@ -57,4 +59,5 @@ __all__ = [
     "load_named_queries",
     "open_store",
     "validate_files",
+    "writes",
 ]

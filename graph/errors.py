@@ -5,7 +5,8 @@ GraphError
 ├── ValidationError     data breaks the SHACL shapes or a *-violation.rq check
 ├── QuerySyntaxError    a SPARQL query or update does not parse (message with position)
 ├── QueryError          a query or update is valid but fails while running
-│   └── QueryTimeoutError   it ran past its time limit and was stopped
+│   ├── QueryTimeoutError   it ran past its time limit and was stopped
+│   └── UpdateError         an update's operation fails (a graph that exists already, …): nothing changed
 ├── QueryTooComplexError  a query nests too deeply to be parsed safely
 ├── RemoteAccessRefusedError  SERVICE or LOAD towards an endpoint not on the allowlist
 ├── UpdateDatasetError  the protocol's using-graph-uri clashes with the update's own USING/WITH
@@ -61,6 +62,10 @@ class QueryError(GraphError):
 
 class QueryTimeoutError(QueryError):
     """A query stopped at its time limit (or that found no free worker before it)."""
+
+
+class UpdateError(QueryError):
+    """An update operation that fails on the store's current state; the whole update changed nothing."""
 
 
 class QueryTooComplexError(GraphError):

@@ -7,6 +7,7 @@ deadline and replaced. A write makes every worker stale: stale workers are repla
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import queue
@@ -57,6 +58,16 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
             conn.send(("error", error))
 
 
+def _sandboxed(conn: Connection, store: EmbeddedStore, function: Callable[..., object], args: tuple[object]) -> None:
+    try:
+        conn.send(("ok", function(store, *args)))
+    except GraphError as error:
+        conn.send(("error", error))
+    except BaseException:
+        log.exception("the sandbox failed")  # the parent sees the pipe close and answers with a QueryError
+        raise
+
+
 class _Worker:
     def __init__(self, store: EmbeddedStore, generation: int) -> None:
         self.conn, child = _FORK.Pipe()
@@ -89,6 +100,7 @@ class QueryPool:
         self._store, self._size = store, size
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._fork_lock = threading.Lock()  # no write runs while a worker is forked
+        self.write_lock = threading.Lock()  # one writer at a time, from its sandbox check to its commit
         self._generation = 0
         self._closed = False
         self.restarts = 0
@@ -121,6 +133,38 @@ class QueryPool:
             raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped")
         self._release(worker)
         return answer
+
+    @property
+    def generation(self) -> int:
+        """How many writes the store has seen since the pool started: a cache key for derived data."""
+        return self._generation
+
+    def select(self, sparql: str, timeout: float, cap: int = 1_000_000) -> list[dict[str, str]]:
+        """A SELECT run by a worker, as {variable: lexical value} rows (for the service's own statistics)."""
+        answer = self.execute(Job(sparql, {"select": "json"}, cap, union=False), timeout)
+        body = json.loads(answer.body)
+        return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
+
+    def sandbox(self, function: Callable[..., T], *args: object, timeout: float) -> T:
+        """Run `function(store_copy, *args)` in a throw-away forked copy of the store; kill it at the deadline."""
+        conn, child = _FORK.Pipe()
+        with self._fork_lock:
+            process = _FORK.Process(target=_sandboxed, args=(child, self._store, function, args), daemon=True)
+            process.start()
+        child.close()
+        try:
+            if not conn.poll(timeout):
+                raise QueryTimeoutError(f"checking the change took longer than {timeout:g} s")
+            status, payload = conn.recv()
+        except EOFError:
+            raise QueryError("the sandbox stopped while checking the change") from None
+        finally:
+            process.kill()
+            process.join(timeout=5)
+            conn.close()
+        if status == "error":
+            raise payload
+        return payload  # type: ignore[no-any-return]
 
     def write(self, change: Callable[[], T]) -> T:
         """Run a change to the store with no worker being forked meanwhile; stale workers are then replaced."""

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 import pyoxigraph as ox
 
 from graph import results, terms
-from graph.errors import ParseError, QueryError, QuerySyntaxError, StoreError
+from graph.errors import ParseError, QueryError, QuerySyntaxError, StoreError, UpdateError
 from graph.namespaces import DEFAULT_BASE
 
 ResultKind = Literal["select", "ask", "graph"]
@@ -135,8 +135,9 @@ class Store(Protocol):
 class _engine_errors:
     """Turn the engine's exceptions into the graph package's errors."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, failure: type[QueryError] = QueryError) -> None:
         self.label = label
+        self.failure = failure
 
     def __enter__(self) -> None:
         return None
@@ -145,7 +146,7 @@ class _engine_errors:
         if isinstance(error, SyntaxError):
             raise QuerySyntaxError(str(error)) from None
         if isinstance(error, (OSError, RuntimeError, ValueError)):
-            raise QueryError(f"{self.label} failed: {error}") from None
+            raise self.failure(f"{self.label} failed: {error}") from None
 
 
 class EmbeddedStore:
@@ -163,6 +164,19 @@ class EmbeddedStore:
 
     def has_graph(self, graph: str) -> bool:
         return self._store.contains_named_graph(ox.NamedNode(graph))
+
+    def parse_bytes(self, data: bytes, fmt: str, graph: str | None, source: str, base_iri: str | None = None) -> int:
+        """Add RDF from a request body to `graph` (None: the default graph); return how many triples."""
+        if fmt == "rdfxml" and b"<!doctype" in data[:4096].lower():
+            raise ParseError(source, None, None, "RDF/XML with a DOCTYPE is refused (entity expansion)")
+        target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+        try:
+            quads = [ox.Quad(q.subject, q.predicate, q.object, target)
+                     for q in ox.parse(data, format=RDF_FORMATS[fmt], base_iri=base_iri)]
+        except SyntaxError as error:
+            raise ParseError(source, error.lineno, error.offset, str(error)) from None
+        self._store.extend(quads)
+        return len(quads)
 
     def parse_into(self, path: Path, graph: str, source: str, base: str = DEFAULT_BASE) -> int:
         """Add a file's triples to `graph` (its own graphs, for N-Quads and TriG); return how many."""
@@ -198,7 +212,7 @@ class EmbeddedStore:
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Run an update as one transaction: if any operation fails, nothing changes."""
-        with _engine_errors("update"):
+        with _engine_errors("update", UpdateError):
             self._store.update(sparql, base_iri=base_iri)
 
     def materialise(self, construct: str, graph: str) -> int:
@@ -210,6 +224,32 @@ class EmbeddedStore:
             triples = list(answer)
         self._store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
         return len(triples)
+
+    def neighbourhood(self, subjects: Iterable[str], into: EmbeddedStore) -> None:
+        """Copy into `into` every quad about `subjects`, the quads of their blank-node objects, and the types of
+        their IRI objects: what the shapes need to judge those subjects."""
+        rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        pending: list[Any] = [ox.NamedNode(s) for s in subjects]
+        seen: set[Any] = set(pending)
+        while pending:
+            node = pending.pop()
+            for quad in self._store.quads_for_pattern(node, None, None, None):
+                into._store.add(quad)
+                target = quad.object
+                if isinstance(target, ox.BlankNode) and target not in seen:
+                    seen.add(target)
+                    pending.append(target)
+                elif isinstance(target, ox.NamedNode):
+                    into._store.extend(self._store.quads_for_pattern(target, rdf_type, None, None))
+
+    def only(self, graph: str) -> EmbeddedStore:
+        """A new in-memory store holding just this graph's quads."""
+        copy = EmbeddedStore()
+        copy._store.extend(self._quads_in([graph]))
+        return copy
+
+    def clear_graph(self, graph: str) -> None:
+        self._store.clear_graph(ox.NamedNode(graph))
 
     def quads_except(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
         skip = {ox.NamedNode(g) for g in graphs}

@@ -65,6 +65,11 @@ def _shacl(staging: EmbeddedStore) -> list[Problem]:
         shapes.parse(path, format="turtle")
     _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     assert isinstance(results, rdflib.Graph)
+    return shacl_problems(results)
+
+
+def shacl_problems(results: rdflib.Graph) -> list[Problem]:
+    """The problems of a pyshacl results graph."""
     return [_problem(results, r) for r in results.subjects(rdflib.RDF.type, SH.ValidationResult)]
 
 

@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from graph import EmbeddedStore, QueryPool, open_store
 from service import problems
-from service.routes import health, sparql
+from service.description import StatisticsCache
+from service.routes import dataset, health, sparql
 from service.settings import Settings
 
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
         if store is None:
             app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri)
         app.state.pool = QueryPool(app.state.store, settings.query_workers)
+        app.state.statistics = StatisticsCache(app.state.pool)
         await run_in_threadpool(app.state.pool.start)
         yield
         app.state.pool.close()
@@ -37,4 +39,5 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     problems.install(app)
     app.include_router(sparql.router)
     app.include_router(health.router)
+    app.include_router(dataset.router)
     return app

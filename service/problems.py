@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from graph import (
     GraphError,
@@ -21,6 +22,7 @@ from graph import (
     RemoteAccessRefusedError,
     StoreError,
     UpdateDatasetError,
+    UpdateError,
     ValidationError,
 )
 
@@ -72,6 +74,7 @@ GRAPH_ERRORS: dict[type[GraphError], tuple[int, str, str]] = {
     UpdateDatasetError: (400, "Conflicting update dataset", "update-dataset"),
     RemoteAccessRefusedError: (403, "Remote access refused", "remote-access-refused"),
     QueryTimeoutError: (503, "Query time limit reached", "query-timeout"),
+    UpdateError: (400, "Update failed", "update-failed"),
     QueryError: (500, "Query failed", "query-failed"),
     StoreError: (503, "Store unavailable", "store-unavailable"),
 }
@@ -108,7 +111,16 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
     title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
     response = problem(error.status_code, title, title.lower().replace(" ", "-"), str(error.detail))
     response.headers.update(error.headers or {})
+    if error.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
     return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts at this path (one route per method here, so Starlette names only one)."""
+    return [method for method in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in request.app.router.routes)]
 
 
 def _request_validation(request: Request, error: Exception) -> JSONResponse:

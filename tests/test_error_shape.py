@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 BAD_REQUESTS = [
     ("GET", "/sparql", {"query": "SELECT"}, None, {}),
-    ("GET", "/sparql", {}, None, {}),
+    ("POST", "/sparql", {}, b"format=json", {"content-type": "application/x-www-form-urlencoded"}),
     ("GET", "/sparql", {"query": "ASK {}"}, None, {"accept": "image/png"}),
     ("POST", "/sparql", {}, b"ASK {}", {"content-type": "text/plain"}),
     ("GET", "/no-such-page", {}, None, {}),

@@ -86,8 +86,8 @@ def test_two_query_parameters_are_400(client: TestClient) -> None:
     assert response.status_code == 400
 
 
-def test_missing_query_is_400(client: TestClient) -> None:
-    assert client.get("/sparql").status_code == 400
+def test_post_without_query_is_400(client: TestClient) -> None:
+    assert client.post("/sparql", data={"format": "json"}).status_code == 400
 
 
 def test_post_with_another_content_type_is_415(client: TestClient) -> None:

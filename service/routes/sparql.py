@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
 
-from graph import Job, Namespaces, guard
-from service import negotiation
+from graph import Job, Namespaces, guard, writes
+from service import description, negotiation
 from service.auth import require_writer
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
@@ -38,7 +37,15 @@ async def sparql_get(
     params = _url_params(request)
     if "update" in params:
         raise ProblemError("updates must be POSTed")
+    if "query" not in params:
+        return await _service_description(request, settings)
     return await _query(request, pool, settings, params)
+
+
+async def _service_description(request: Request, settings: Settings) -> Response:
+    stats = await run_blocking(request.app.state.statistics.get)
+    return description.respond(description.service_graph(stats, settings, _endpoint(request)),
+                               request.headers.get("accept"))
 
 
 @router.post("/sparql", summary="Run a query (form or application/sparql-query) or an update (form or "
@@ -139,5 +146,6 @@ async def _update(request: Request, pool: PoolDep, store: StoreDep, settings: Se
     require_writer(request, settings)
     update = guard.with_using(_text(params, "update", settings), params.get("using-graph-uri", []),
                               params.get("using-named-graph-uri", []))
-    await run_blocking(pool.write, partial(store.update, update, base_iri=_endpoint(request)))
+    change = writes.Change(update, base_iri=_endpoint(request))
+    await run_blocking(writes.commit, pool, store, change, Namespaces(settings.base_iri), settings.query_timeout)
     return Response(status_code=204)

@@ -1,0 +1,169 @@
+"""Writes are checked on what they touch before they reach the store.
+
+A change (a SPARQL Update; uploads are expressed as one too) is first tried in a sandbox, a forked copy of the store
+that is thrown away: the subjects it touches are found from its operations, their neighbourhood is validated (SHACL
+with those focus nodes, and every check with each of them bound) and only a change with no violation is then applied
+to the store, in one transaction, followed by a refresh of the entailments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import rdflib
+from pyshacl import validate as shacl_validate
+from rdflib.plugins.sparql.algebra import translateUpdate
+from rdflib.plugins.sparql.parser import parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from graph import assets
+from graph.errors import ValidationError
+from graph.load import entail
+from graph.namespaces import Namespaces
+from graph.pool import QueryPool
+from graph.store import EmbeddedStore
+from graph.terms import IRI
+from graph.validate import VIOLATION, Problem, Report, shacl_problems
+
+FULL_CHECK_ABOVE = 500  # more touched subjects than this: validate the whole store instead
+WHOLE_STORE = frozenset({"Load", "Add", "Move", "Copy"})
+_FIRST_VARIABLE = re.compile(r"SELECT\s+(?:DISTINCT\s+)?\?(\w+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A write: an update text, and the subjects or graphs it is already known to touch (uploads)."""
+
+    update: str
+    base_iri: str | None = None
+    subjects: frozenset[str] = field(default_factory=frozenset)
+    graphs: tuple[str | None, ...] = ()  # whose current subjects are touched; None is the default graph
+
+
+def commit(pool: QueryPool, store: EmbeddedStore, change: Change, ns: Namespaces, timeout: float) -> Report:
+    """Check the change in a sandbox, then apply it; ValidationError (and no change) when it breaks the shapes."""
+    with pool.write_lock:
+        report: Report = pool.sandbox(_try, change, ns, timeout=timeout)
+        if not report.conforms:
+            raise ValidationError(report.violations)
+        pool.write(lambda: _apply(store, change, ns))
+    return report
+
+
+def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> None:
+    store.update(change.update, base_iri=change.base_iri)
+    store.clear_graph(ns.entailment_graph)
+    entail(store, ns)
+
+
+def _try(store: EmbeddedStore, change: Change, ns: Namespaces) -> Report:
+    """In the sandbox: apply the change to the copy and judge every subject it touched."""
+    operations = _operations(change)
+    before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete")
+    store.update(change.update, base_iri=change.base_iri)  # the engine's error, if any, is the client's answer
+    after = _template_subjects(store, operations or [], "insert")
+    touched = sorted(before | after | change.subjects | _constant_subjects(operations or []))
+    if operations is None or len(touched) > FULL_CHECK_ABOVE or any(map(_whole_store, operations)):
+        touched = [row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }").rows()]
+    return Report(_shacl(store, touched, ns) + _checks(store, touched))
+
+
+def _whole_store(op: CompValue) -> bool:
+    """Operations whose touched subjects are not looked for: the whole store is checked after them."""
+    return op.name in WHOLE_STORE or (op.name in ("Clear", "Drop") and str(_part(op, "graphiri")) in ("ALL", "NAMED"))
+
+
+def _operations(change: Change) -> list[CompValue] | None:
+    """The update's operations as rdflib reads them; None when rdflib cannot (then the whole store is checked)."""
+    if change.subjects:  # an upload: its subjects are known, its text need not be parsed again
+        return []
+    try:
+        return list(translateUpdate(parseUpdate(change.update), base=change.base_iri).algebra)
+    except Exception:  # rdflib raises assorted errors on what it does not support; the fallback is the full check
+        return None
+
+
+def _constant_subjects(operations: list[CompValue]) -> set[str]:
+    found: set[str] = set()
+    for op in operations:
+        for clause in (op, _part(op, "delete"), _part(op, "insert")):
+            if clause is not None:
+                found |= {str(s) for s, _, _ in _triples(clause) if isinstance(s, rdflib.URIRef)}
+    return found
+
+
+def _part(clause: CompValue, key: str) -> Any:
+    """A part of an rdflib algebra node, or None (CompValue.get answers a missing key with the key itself)."""
+    return dict.get(clause, key)
+
+
+def _triples(clause: CompValue) -> list[tuple[rdflib.term.Node, ...]]:
+    triples = list(_part(clause, "triples") or [])
+    for graph_triples in (_part(clause, "quads") or {}).values():
+        triples.extend(graph_triples)
+    return triples
+
+
+def _template_subjects(store: EmbeddedStore, operations: list[CompValue],
+                       which: str) -> set[str]:
+    """Subjects that match a DELETE template before the change, or an INSERT template after it."""
+    found: set[str] = set()
+    for op in operations:
+        clause = op if op.name == "DeleteWhere" and which == "delete" else _part(op, which)
+        if op.name in ("Clear", "Drop") and which == "delete":
+            found |= _graph_subjects(store, (_graph_name(_part(op, "graphiri")),))
+        if clause is None or not _triples(clause):
+            continue
+        pattern = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in _triples(clause))
+        variables = sorted({s.n3() for s, _, _ in _triples(clause) if isinstance(s, rdflib.Variable)})
+        if variables:
+            for row in store.query(f"SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }}").rows():
+                found |= {v for v in row.values() if not v.startswith("_:")}
+    return found
+
+
+def _graph_name(target: object) -> str | None:
+    return str(target) if isinstance(target, rdflib.URIRef) else None
+
+
+def _graph_subjects(store: EmbeddedStore, graphs: tuple[str | None, ...]) -> set[str]:
+    found: set[str] = set()
+    for graph in graphs:
+        scope = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+        found |= {r["s"] for r in store.query(f"SELECT DISTINCT ?s WHERE {{ {scope} FILTER(isIRI(?s)) }}",
+                                               union=graph is not None).rows()}
+    return found
+
+
+def _shacl(store: EmbeddedStore, touched: list[str], ns: Namespaces) -> list[Problem]:
+    if not touched:
+        return []
+    around = EmbeddedStore()
+    store.neighbourhood(touched, into=around)
+    for graph in (ns.graph_for(assets.relative(p)) for p in assets.ontology_files()):
+        if store.has_graph(graph):
+            around.copy_from(store.only(graph))
+    data = rdflib.Graph()
+    data.parse(data=around.dump("ntriples"), format="nt")
+    shapes = rdflib.Graph()
+    for path in assets.shape_files():
+        shapes.parse(path, format="turtle")
+    _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", allow_warnings=True,
+                                   focus_nodes=[rdflib.URIRef(s) for s in touched])
+    assert isinstance(results, rdflib.Graph)
+    return shacl_problems(results)
+
+
+def _checks(store: EmbeddedStore, touched: list[str]) -> list[Problem]:
+    problems = []
+    for path in assets.check_files():
+        text = path.read_text(encoding="utf-8")
+        variable = _FIRST_VARIABLE.search(text)
+        assert variable, f"{path.name}: a check's first projected variable is its focus"
+        for subject in touched:
+            for row in store.query(text, substitutions={variable.group(1): IRI(subject)}).rows():
+                detail = ", ".join(f"{k}={v}" for k, v in row.items())
+                problems.append(Problem(VIOLATION, subject, f"{path.stem}: {detail}"))
+    return problems

@@ -1,0 +1,128 @@
+"""SPARQL Update through HTTP: authorisation, shape checks on what a write touches, atomicity, entailments."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph import EmbeddedStore, load_default
+from service.app import create_app
+from service.settings import Settings
+
+TOKEN = "test-write-token"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+PREFIXES = """PREFIX ecrn: <https://w3id.org/ecrn/def/> PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX region: <https://w3id.org/ecrn/id/region/> PREFIX orgn: <https://w3id.org/ecrn/id/organisation/>
+"""
+NEW_AGENCY = PREFIXES + """INSERT DATA { GRAPH <https://w3id.org/ecrn/graph/contrib> {
+  orgn:new-agency a ecrn:DevelopmentAgency ; rdfs:label "New agency"@en ; ecrn:region region:masovia ;
+      dcterms:source <https://example.org/news> } }"""
+
+
+@pytest.fixture
+def store() -> EmbeddedStore:
+    """A fresh copy of the real graph for each test: these tests write."""
+    fresh = EmbeddedStore()
+    load_default(fresh)
+    return fresh
+
+
+@pytest.fixture
+def writable(store: EmbeddedStore) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(write_token=TOKEN), store=store)) as client:
+        yield client
+
+
+def update(client: TestClient, text: str, headers: dict[str, str] | None = None) -> int:
+    response = client.post("/sparql", content=text, headers={"content-type": "application/sparql-update",
+                                                              **(AUTH if headers is None else headers)})
+    return response.status_code
+
+
+def ask(client: TestClient, query: str) -> bool:
+    answer: bool = client.post("/sparql", data={"query": PREFIXES + query}).json()["boolean"]
+    return answer
+
+
+def test_a_valid_update_is_applied_and_visible_to_queries(writable: TestClient) -> None:
+    assert update(writable, NEW_AGENCY) == 204
+    assert ask(writable, "ASK { orgn:new-agency ecrn:region region:masovia }")
+
+
+def test_entailments_follow_an_update(writable: TestClient) -> None:
+    update(writable, NEW_AGENCY)
+    assert ask(writable, "ASK { orgn:new-agency a org:Organization }")
+    update(writable, PREFIXES + "DELETE WHERE { GRAPH ?g { orgn:new-agency ?p ?o } }")
+    assert not ask(writable, "ASK { orgn:new-agency a org:Organization }")
+
+
+@pytest.mark.parametrize(("headers", "status"), [({}, 401), ({"authorization": "Bearer wrong"}, 403),
+                                                 ({"cookie": f"token={TOKEN}"}, 401),
+                                                 ({"authorization": f"Basic {TOKEN}"}, 401)])
+def test_updates_without_the_token_are_refused_and_change_nothing(writable: TestClient, store: EmbeddedStore,
+                                                                  headers: dict[str, str], status: int) -> None:
+    before = store.checksum()
+    assert update(writable, NEW_AGENCY, headers) == status
+    assert store.checksum() == before
+
+
+def test_a_server_without_a_token_is_read_only(store: EmbeddedStore) -> None:
+    with TestClient(create_app(Settings(), store=store)) as client:
+        response = client.post("/sparql", data={"update": NEW_AGENCY}, headers=AUTH)
+    assert response.status_code == 403 and "read-only" in response.json()["detail"]
+
+
+def test_an_update_that_breaks_the_shapes_is_refused_with_the_report(writable: TestClient,
+                                                                     store: EmbeddedStore) -> None:
+    before = store.checksum()
+    no_source = PREFIXES + """INSERT DATA { orgn:sourceless a ecrn:ClusterOrganisation ; rdfs:label "X"@en }"""
+    response = writable.post("/sparql", data={"update": no_source}, headers=AUTH)
+    assert response.status_code == 422
+    violations = response.json()["violations"]
+    assert any(v["focus"].endswith("/sourceless") and "source" in v["message"] for v in violations)
+    assert store.checksum() == before
+
+
+def test_deleting_a_required_fact_of_an_existing_resource_is_refused(writable: TestClient,
+                                                                     store: EmbeddedStore) -> None:
+    before = store.checksum()
+    assert update(writable, PREFIXES + "DELETE WHERE { GRAPH ?g { region:masovia dcterms:source ?s } }") == 422
+    assert store.checksum() == before
+
+
+def test_a_template_update_is_checked_on_the_subjects_it_matches(writable: TestClient, store: EmbeddedStore) -> None:
+    before = store.checksum()
+    strip = PREFIXES + """DELETE { GRAPH ?g { ?t ecrn:transferStatus ?s } }
+                          WHERE { GRAPH ?g { ?t ecrn:transferStatus ?s } }"""
+    assert update(writable, strip) == 422
+    assert store.checksum() == before
+
+
+def test_an_update_is_all_or_nothing(writable: TestClient, store: EmbeddedStore) -> None:
+    before = store.checksum()
+    status = update(writable, NEW_AGENCY + " ; CREATE GRAPH <https://example.org/g> ; CREATE GRAPH <https://example.org/g>")
+    assert status == 400
+    assert store.checksum() == before and not ask(writable, "ASK { orgn:new-agency ?p ?o }")
+
+
+def test_a_malformed_update_is_400_with_the_parser_message(writable: TestClient, store: EmbeddedStore) -> None:
+    before = store.checksum()
+    response = writable.post("/sparql", data={"update": "INSERT DATA { <a> <b> "}, headers=AUTH)
+    assert response.status_code == 400 and response.json()["title"] == "Malformed query"
+    assert store.checksum() == before
+
+
+def test_load_is_refused_unless_allowlisted(writable: TestClient, store: EmbeddedStore) -> None:
+    before = store.checksum()
+    response = writable.post("/sparql", data={"update": "LOAD <http://127.0.0.1:9/data.ttl>"}, headers=AUTH)
+    assert response.status_code == 403 and store.checksum() == before
+
+
+def test_using_graph_uri_narrows_the_where_clause(writable: TestClient) -> None:
+    copy = PREFIXES + """INSERT { GRAPH <https://example.org/copy> { ?r rdfs:label ?l } } WHERE { ?r a ecrn:Region ;
+        rdfs:label ?l }"""
+    response = writable.post("/sparql", params={"using-graph-uri": "https://w3id.org/ecrn/graph/data/people"},
+                             content=copy, headers={"content-type": "application/sparql-update", **AUTH})
+    assert response.status_code == 204
+    assert not ask(writable, "ASK { GRAPH <https://example.org/copy> { ?s ?p ?o } }")

@@ -6,13 +6,11 @@ may only reach allowlisted endpoints; using-graph-uri parameters become USING cl
 
 from __future__ import annotations
 
-import re
-
 from graph.errors import QueryTooComplexError, RemoteAccessRefusedError, UpdateDatasetError
 from graph.lexer import Token, tokens
+from graph.terms import ABSOLUTE_IRI
 
 _REMOTE = {"SERVICE", "LOAD"}
-_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 
 
 def check(text: str, max_depth: int, allowed_endpoints: frozenset[str]) -> None:
@@ -45,7 +43,7 @@ def with_using(text: str, default_graphs: list[str], named_graphs: list[str]) ->
     if not default_graphs and not named_graphs:
         return text
     for iri in default_graphs + named_graphs:
-        if not _IRI.match(iri):
+        if not ABSOLUTE_IRI.match(iri):
             raise UpdateDatasetError(f"not an absolute IRI: {iri!r}")
     clauses = "".join(f"USING <{g}> " for g in default_graphs) + "".join(f"USING NAMED <{g}> " for g in named_graphs)
     found = list(tokens(text))

@@ -21,12 +21,11 @@ from graph import assets
 from graph.errors import NamedQueryError
 from graph.namespaces import STANDARD_PREFIXES, Namespaces
 from graph.store import QueryResult, Store
-from graph.terms import IRI, Literal, Term
+from graph.terms import ABSOLUTE_IRI, IRI, Literal, Term
 
 XSD = STANDARD_PREFIXES["xsd"]
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "date", "language", "enum")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
-_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def _checked(pattern: re.Pattern[str], raw: str) -> str:
 
 
 _BINDERS: dict[str, Callable[[Param, str], Term]] = {
-    "iri": lambda p, raw: IRI(_checked(_IRI, raw)),
+    "iri": lambda p, raw: IRI(_checked(ABSOLUTE_IRI, raw)),
     "string": lambda p, raw: Literal(raw),
     "integer": lambda p, raw: Literal(str(int(raw)), XSD + "integer"),
     "decimal": lambda p, raw: Literal(str(Decimal(raw)), XSD + "decimal"),

@@ -165,6 +165,9 @@ class EmbeddedStore:
     def has_graph(self, graph: str) -> bool:
         return self._store.contains_named_graph(ox.NamedNode(graph))
 
+    def subjects(self) -> frozenset[str]:
+        return frozenset(q.subject.value for q in self._store if isinstance(q.subject, ox.NamedNode))
+
     def parse_bytes(self, data: bytes, fmt: str, graph: str | None, source: str, base_iri: str | None = None) -> int:
         """Add RDF from a request body to `graph` (None: the default graph); return how many triples."""
         if fmt == "rdfxml" and b"<!doctype" in data[:4096].lower():
@@ -336,6 +339,13 @@ def _rebase(quad: ox.Quad, graph: ox.NamedNode, base: str) -> ox.Quad:
         return term
 
     return ox.Quad(move(quad.subject), move(quad.predicate), move(quad.object), graph_name)
+
+
+def insert_data(staging: EmbeddedStore, graph: str | None) -> str:
+    """The INSERT DATA body (N-Triples, engine-written) of everything in `staging`, into `graph` or the default."""
+    triples = (ox.Triple(q.subject, q.predicate, q.object) for q in staging._store)
+    lines = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+    return f"INSERT DATA {{ GRAPH <{graph}> {{\n{lines}}} }}" if graph else f"INSERT DATA {{\n{lines}}}"
 
 
 def _replace_update(staging: EmbeddedStore, graphs: list[str]) -> str:

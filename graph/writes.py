@@ -9,7 +9,7 @@ to the store, in one transaction, followed by a refresh of the entailments.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import rdflib
@@ -34,11 +34,14 @@ _FIRST_VARIABLE = re.compile(r"SELECT\s+(?:DISTINCT\s+)?\?(\w+)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Change:
-    """A write: an update text, and the subjects or graphs it is already known to touch (uploads)."""
+    """A write: an update text and, for uploads, the subjects and graphs it is known to touch.
+
+    `subjects` None means: find them from the update's operations.
+    """
 
     update: str
     base_iri: str | None = None
-    subjects: frozenset[str] = field(default_factory=frozenset)
+    subjects: frozenset[str] | None = None
     graphs: tuple[str | None, ...] = ()  # whose current subjects are touched; None is the default graph
 
 
@@ -62,9 +65,9 @@ def _try(store: EmbeddedStore, change: Change, ns: Namespaces) -> Report:
     """In the sandbox: apply the change to the copy and judge every subject it touched."""
     operations = _operations(change)
     before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete")
-    store.update(change.update, base_iri=change.base_iri)  # the engine's error, if any, is the client's answer
+    _apply(store, change, ns)  # the engine's error, if any, is the client's answer
     after = _template_subjects(store, operations or [], "insert")
-    touched = sorted(before | after | change.subjects | _constant_subjects(operations or []))
+    touched = sorted(before | after | (change.subjects or set()) | _constant_subjects(operations or []))
     if operations is None or len(touched) > FULL_CHECK_ABOVE or any(map(_whole_store, operations)):
         touched = [row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }").rows()]
     return Report(_shacl(store, touched, ns) + _checks(store, touched))
@@ -77,7 +80,7 @@ def _whole_store(op: CompValue) -> bool:
 
 def _operations(change: Change) -> list[CompValue] | None:
     """The update's operations as rdflib reads them; None when rdflib cannot (then the whole store is checked)."""
-    if change.subjects:  # an upload: its subjects are known, its text need not be parsed again
+    if change.subjects is not None:  # an upload: its subjects are known, its text need not be parsed again
         return []
     try:
         return list(translateUpdate(parseUpdate(change.update), base=change.base_iri).algebra)

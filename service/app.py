@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from graph import EmbeddedStore, QueryPool, open_store
 from service import problems
 from service.description import StatisticsCache
-from service.routes import dataset, health, sparql
+from service.routes import dataset, graph_store, health, sparql
 from service.settings import Settings
 
 
@@ -35,9 +35,10 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     app.state.settings = settings
     app.state.store = store
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                       allow_methods=["GET", "POST", "HEAD", "OPTIONS"], allow_headers=["*"])
+                       allow_methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"], allow_headers=["*"])
     problems.install(app)
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(dataset.router)
+    app.include_router(graph_store.router)
     return app

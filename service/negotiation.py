@@ -66,10 +66,20 @@ def choose(accept: str | None, kind: str) -> tuple[str, str] | None:
     return None
 
 
+# Names clients put in a `format` parameter (SPARQLWrapper, Virtuoso, Fuseki styles), per kind of result.
+FORMAT_ALIASES: dict[str, dict[str, str]] = {
+    "select": {"srj": "json", "srx": "xml", "sparql-results+json": "json", "sparql-results+xml": "xml"},
+    "graph": {"ttl": "turtle", "n3": "turtle", "nt": "ntriples", "n-triples": "ntriples", "json-ld": "jsonld",
+              "json": "jsonld", "xml": "rdfxml", "rdf": "rdfxml", "rdf+xml": "rdfxml", "nq": "nquads"},
+}
+FORMAT_ALIASES["ask"] = FORMAT_ALIASES["select"]
+
+
 def by_format(fmt: str, kind: str) -> tuple[str, str] | None:
-    """An explicit `format` parameter: a format name or a media type, if it suits the kind."""
+    """An explicit `format` parameter: a format name, a client's alias or a media type, if it suits the kind."""
+    wanted = FORMAT_ALIASES[kind].get(fmt.lower(), fmt.lower())
     for media_type, name in TABLES[kind].items():
-        if fmt in (name, media_type):
+        if wanted in (name, media_type):
             return name, media_type
     return None
 

@@ -52,6 +52,10 @@ class ForbiddenError(ProblemError):
     status, title, slug = 403, "Forbidden", "forbidden"
 
 
+class NotFoundError(ProblemError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
 class NotAcceptableError(ProblemError):
     status, title, slug = 406, "Not acceptable", "not-acceptable"
 

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     union_default_graph: bool = Field(True, description="Queries see the union of all named graphs as default graph.")
     cors_origins: list[str] = Field(["*"], description="Origins allowed to read by CORS (never with credentials).")
     max_query_bytes: int = Field(100_000, description="Largest query or request body accepted, in bytes.")
+    max_upload_bytes: int = Field(50_000_000, description="Largest RDF upload to the graph store, in bytes.")
     query_timeout: float = Field(30.0, gt=0, description="Time limit of a query in seconds; a client may lower it.")
     query_workers: int = Field(2, ge=1, description="Worker processes that run queries (killed at the time limit).")
     row_cap: int = Field(10_000, ge=1, description="Most rows (or triples) a query answer holds; more is truncated.")

@@ -6,10 +6,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from graph import EmbeddedStore, load_default
@@ -40,19 +42,27 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def live_server(store: EmbeddedStore) -> Iterator[str]:
-    """A real uvicorn server on loopback, in a thread, serving the real graph."""
+@contextmanager
+def serve_in_thread(app: FastAPI) -> Iterator[str]:
+    """Serve an app with a real uvicorn server on a free loopback port; yield its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(Settings(), store=store), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(store: EmbeddedStore) -> Iterator[str]:
+    """A real uvicorn server on loopback, in a thread, serving the real graph."""
+    with serve_in_thread(create_app(Settings(), store=store)) as url:
+        yield url

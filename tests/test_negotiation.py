@@ -48,6 +48,10 @@ def test_accept_ranges_are_ordered_by_quality_then_position() -> None:
     ("text/turtle", "graph", ("turtle", "text/turtle")),
     ("turtle", "select", None),
     ("nonsense", "graph", None),
+    ("json-ld", "graph", ("jsonld", "application/ld+json")),
+    ("xml", "graph", ("rdfxml", "application/rdf+xml")),
+    ("xml", "select", ("xml", "application/sparql-results+xml")),
+    ("N3", "graph", ("turtle", "text/turtle")),
 ])
 def test_format_parameter_accepts_names_and_media_types(fmt: str, kind: str, expected: object) -> None:
     assert by_format(fmt, kind) == expected

@@ -119,7 +119,8 @@ ENTRIES = load_manifest()
 def w3c_server() -> Iterator[str]:
     """A real uvicorn server on loopback serving a fresh, empty in-memory store that accepts updates."""
     port = free_port()
-    app = create_app(Settings(write_token=TOKEN, query_workers=2), store=EmbeddedStore())
+    settings = Settings(write_token=TOKEN, query_workers=2, union_default_graph=False)
+    app = create_app(settings, store=EmbeddedStore())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

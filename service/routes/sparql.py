@@ -113,11 +113,19 @@ def _time_limit(params: Params, settings: Settings) -> float:
     return min(seconds, settings.query_timeout)
 
 
-def _formats(accept: str | None, fmt: str | None) -> dict[str, str | None]:
-    """The format to answer each kind of result with: by the 'format' parameter, else by Accept."""
-    choices = {kind: negotiation.by_format(fmt, kind) if fmt else negotiation.choose(accept, kind)
-               for kind in negotiation.TABLES}
-    return {kind: choice[0] if choice else None for kind, choice in choices.items()}
+def _formats(accept: str | None, params: Params) -> dict[str, str | None]:
+    """The format to answer each kind of result with: the first 'format' value that names one for the kind
+    (clients repeat the parameter and use names like 'json-ld' or media-type lists), else by Accept."""
+    return {kind: _format_for(kind, accept, params.get("format", [])) for kind in negotiation.TABLES}
+
+
+def _format_for(kind: str, accept: str | None, asked: list[str]) -> str | None:
+    for fmt in asked:
+        for option in fmt.split(","):
+            if choice := negotiation.by_format(option.strip(), kind):
+                return choice[0]
+    choice = negotiation.choose(accept, kind)
+    return choice[0] if choice else None
 
 
 def _endpoint(request: Request) -> str:
@@ -128,7 +136,7 @@ def _endpoint(request: Request) -> str:
 async def _query(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
     query = _text(params, "query", settings)
     dataset = "default-graph-uri" in params or "named-graph-uri" in params
-    job = Job(query, _formats(request.headers.get("accept"), _one(params, "format")), settings.row_cap,
+    job = Job(query, _formats(request.headers.get("accept"), params), settings.row_cap,
               settings.union_default_graph, Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,
               params.get("named-graph-uri", []) if dataset else None)

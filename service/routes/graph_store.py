@@ -1,0 +1,144 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at /rdf-graph-store, with indirect graph identification."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.datastructures import UploadFile
+
+from graph import EmbeddedStore, Job, Namespaces, writes
+from graph.store import insert_data
+from graph.terms import ABSOLUTE_IRI
+from service import negotiation
+from service.auth import require_writer
+from service.blocking import run_blocking
+from service.deps import PoolDep, SettingsDep, StoreDep
+from service.problems import (
+    NotAcceptableError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ProblemError,
+    UnsupportedMediaTypeError,
+)
+from service.settings import Settings
+
+router = APIRouter(tags=["graph store"])
+PATH = "/rdf-graph-store"
+UPLOAD_FORMATS = {**{m: f for m, f in negotiation.GRAPH_MEDIA_TYPES.items() if f not in ("nquads", "trig")},
+                  "application/x-turtle": "turtle", "text/plain": "ntriples"}
+GraphParam = Annotated[str | None, Query(description="IRI of the named graph (indirect identification).")]
+DefaultParam = Annotated[str | None, Query(description="Present (empty) to address the default graph.")]
+
+
+def _target(request: Request) -> str | None:
+    """The addressed graph: its IRI, or None for the default graph; exactly one of ?graph= and ?default."""
+    graphs = request.query_params.getlist("graph")
+    default = "default" in request.query_params
+    if default == bool(graphs) or len(graphs) > 1:
+        raise ProblemError("address one graph: either ?default or ?graph=<IRI>")
+    if graphs and not ABSOLUTE_IRI.match(graphs[0]):
+        raise ProblemError(f"not an absolute IRI: {graphs[0]!r}")
+    return graphs[0] if graphs else None
+
+
+async def _exists(pool: PoolDep, graph: str | None, settings: Settings) -> bool:
+    if graph is None:
+        return True
+    answer = await run_blocking(pool.execute, Job(f"ASK {{ GRAPH <{graph}> {{ }} }}", {"ask": "json"}, 1, union=False),
+                                settings.query_timeout)
+    return b"true" in answer.body
+
+
+@router.get(PATH, summary="Get the content of a graph")
+async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
+                    default: DefaultParam = None) -> Response:
+    target = _target(request)
+    choice = negotiation.choose(request.headers.get("accept"), "graph")
+    if choice is None:
+        raise NotAcceptableError("no acceptable RDF format; offered: " + ", ".join(negotiation.GRAPH_MEDIA_TYPES))
+    if not await _exists(pool, target, settings):
+        raise NotFoundError(f"there is no graph <{target}>")
+    scope = f"GRAPH <{target}> {{ ?s ?p ?o }}" if target else "?s ?p ?o"
+    job = Job(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {scope} }}", {"graph": choice[0]}, 2**62, union=False)
+    answer = await run_blocking(pool.execute, job, settings.query_timeout)
+    return Response(answer.body, media_type=choice[1], headers={"Vary": "Accept"})
+
+
+@router.head(PATH, summary="Headers of a graph's content, without the content")
+async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
+                     default: DefaultParam = None) -> Response:
+    response = await get_graph(request, pool, settings)
+    return Response(status_code=response.status_code, headers=dict(response.headers))
+
+
+@router.put(PATH, summary="Replace a graph's content (creates it if need be)")
+async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
+                    graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    require_writer(request, settings)
+    target = _target(request)
+    existed = await _exists(pool, target, settings)
+    upload = await _upload(request, settings)
+    drop = f"DROP SILENT GRAPH <{target}> ;\n" if target else "DROP SILENT DEFAULT ;\n"
+    create = f"CREATE SILENT GRAPH <{target}> ;\n" if target else ""
+    await _commit(request, pool, store, settings, drop + create + insert_data(upload, target), upload, target)
+    return Response(status_code=204 if existed else 201)
+
+
+@router.post(PATH, summary="Add to a graph's content; without a graph, create a new graph (201, Location)")
+async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
+                     graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    require_writer(request, settings)
+    created = not request.query_params
+    target = f"{settings.base_iri}graph/uploads/{uuid.uuid4()}" if created else _target(request)
+    existed = not created and await _exists(pool, target, settings)
+    upload = await _upload(request, settings)
+    create = f"CREATE SILENT GRAPH <{target}> ;\n" if target else ""
+    await _commit(request, pool, store, settings, create + insert_data(upload, target), upload, None)
+    if created:
+        return Response(status_code=201, headers={"Location": str(target)})
+    return Response(status_code=204 if existed else 201)
+
+
+@router.delete(PATH, summary="Delete a graph")
+async def delete_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
+                       graph: GraphParam = None, default: DefaultParam = None) -> Response:
+    require_writer(request, settings)
+    target = _target(request)
+    if not await _exists(pool, target, settings):
+        raise NotFoundError(f"there is no graph <{target}>")
+    drop = f"DROP GRAPH <{target}>" if target else "DROP DEFAULT"
+    await _commit(request, pool, store, settings, drop, EmbeddedStore(), target)
+    return Response(status_code=204)
+
+
+async def _commit(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, update: str,
+                  upload: EmbeddedStore, replaced: str | None) -> None:
+    change = writes.Change(update, base_iri=str(request.url), subjects=upload.subjects(),
+                           graphs=(replaced,) if replaced or "default" in request.query_params else ())
+    await run_blocking(writes.commit, pool, store, change, Namespaces(settings.base_iri), settings.query_timeout)
+
+
+async def _upload(request: Request, settings: Settings) -> EmbeddedStore:
+    """The request's RDF, parsed into a staging store; multipart/form-data may carry several files."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    staging = EmbeddedStore()
+    if media_type == "multipart/form-data":
+        form = await request.form()
+        for part in form.values():
+            if isinstance(part, UploadFile):
+                part_type = (part.content_type or "").split(";")[0].strip().lower()
+                await run_blocking(_parse, staging, await part.read(), part_type, settings, str(request.url))
+        return staging
+    await run_blocking(_parse, staging, await request.body(), media_type, settings, str(request.url))
+    return staging
+
+
+def _parse(staging: EmbeddedStore, data: bytes, media_type: str, settings: Settings, base: str) -> None:
+    if media_type not in UPLOAD_FORMATS:
+        offered = ", ".join(UPLOAD_FORMATS)
+        raise UnsupportedMediaTypeError(f"send RDF as one of {offered}, not {media_type or 'nothing'}")
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLargeError(f"the upload has {len(data)} bytes; the limit is {settings.max_upload_bytes}")
+    staging.parse_bytes(data, UPLOAD_FORMATS[media_type], None, "request body", base_iri=base)

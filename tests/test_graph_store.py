@@ -1,0 +1,110 @@
+"""The Graph Store Protocol beyond the W3C manifest: authorisation, checked and atomic uploads, hostile RDF."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph import EmbeddedStore, load_default
+from service.app import create_app
+from service.settings import Settings
+
+TOKEN = "gsp-token"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+CONTRIB = {"graph": "https://w3id.org/ecrn/graph/contrib"}
+GOOD = b"""@prefix ecrn: <https://w3id.org/ecrn/def/> . @prefix dcterms: <http://purl.org/dc/terms/> .
+<https://w3id.org/ecrn/id/region/upload-test> a ecrn:Region ; <http://www.w3.org/2000/01/rdf-schema#label> "Upload"@en ;
+    dcterms:source <https://example.org/upload> ."""
+NO_SOURCE = b"""<https://w3id.org/ecrn/id/region/no-source> a <https://w3id.org/ecrn/def/Region> ;
+    <http://www.w3.org/2000/01/rdf-schema#label> "No source"@en ."""
+BILLION_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="http://x/">
+<rdf:value>&lol2;</rdf:value></rdf:Description></rdf:RDF>"""
+
+
+@pytest.fixture
+def store() -> EmbeddedStore:
+    fresh = EmbeddedStore()
+    load_default(fresh)
+    return fresh
+
+
+@pytest.fixture
+def gsp(store: EmbeddedStore) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(write_token=TOKEN, max_upload_bytes=10_000), store=store)) as client:
+        yield client
+
+
+def put(client: TestClient, body: bytes, media_type: str = "text/turtle", headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None) -> int:
+    response = client.put("/rdf-graph-store", params=params or CONTRIB, content=body,
+                          headers={"content-type": media_type, **(AUTH if headers is None else headers)})
+    return response.status_code
+
+
+def test_put_creates_then_replaces_and_get_returns_the_graph(gsp: TestClient) -> None:
+    assert put(gsp, GOOD) == 201
+    assert put(gsp, GOOD) == 204
+    response = gsp.get("/rdf-graph-store", params=CONTRIB, headers={"accept": "application/n-triples"})
+    assert response.status_code == 200 and len(response.text.strip().splitlines()) == 3
+
+
+def test_a_data_file_graph_can_be_read(gsp: TestClient) -> None:
+    response = gsp.get("/rdf-graph-store", params={"graph": "https://w3id.org/ecrn/graph/data/regions"})
+    assert response.status_code == 200 and "Saxony-Anhalt" in response.text
+
+
+@pytest.mark.parametrize(("headers", "status"), [({}, 401), ({"authorization": "Bearer nope"}, 403)])
+def test_writes_need_the_token(gsp: TestClient, store: EmbeddedStore, headers: dict[str, str], status: int) -> None:
+    before = store.checksum()
+    assert put(gsp, GOOD, headers=headers) == status
+    assert gsp.delete("/rdf-graph-store", params={"graph": "https://w3id.org/ecrn/graph/data/regions"},
+                      headers=headers).status_code == status
+    assert store.checksum() == before
+
+
+def test_an_upload_that_breaks_the_shapes_is_refused_and_changes_nothing(gsp: TestClient, store: EmbeddedStore) -> None:
+    before = store.checksum()
+    response = gsp.put("/rdf-graph-store", params=CONTRIB, content=NO_SOURCE,
+                       headers={"content-type": "text/turtle", **AUTH})
+    assert response.status_code == 422 and response.json()["violations"]
+    assert store.checksum() == before
+
+
+def test_replacing_a_data_graph_is_checked_against_what_it_removes(gsp: TestClient, store: EmbeddedStore) -> None:
+    before = store.checksum()
+    assert put(gsp, GOOD, params={"graph": "https://w3id.org/ecrn/graph/data/regions"}) == 422
+    assert store.checksum() == before
+
+
+@pytest.mark.parametrize(("body", "media_type", "status"), [
+    (b"<a> <b> ", "text/turtle", 400),
+    (BILLION_LAUGHS, "application/rdf+xml", 400),
+    (GOOD, "application/pdf", 415),
+    (b"# " + b"x" * 20_000, "text/turtle", 413),
+])
+def test_bad_uploads_are_refused_with_a_clear_error(gsp: TestClient, store: EmbeddedStore, body: bytes,
+                                                    media_type: str, status: int) -> None:
+    before = store.checksum()
+    response = gsp.put("/rdf-graph-store", params=CONTRIB, content=body, headers={"content-type": media_type, **AUTH})
+    assert response.status_code == status and response.headers["content-type"] == "application/problem+json"
+    assert store.checksum() == before
+
+
+def test_malformed_turtle_upload_names_line_and_column(gsp: TestClient) -> None:
+    response = gsp.put("/rdf-graph-store", params=CONTRIB, content=b"<http://a> <http://b>\n  <http://c> <x",
+                       headers={"content-type": "text/turtle", **AUTH})
+    assert response.status_code == 400 and "line 2" in response.json()["detail"]
+
+
+def test_exactly_one_graph_is_addressed(gsp: TestClient) -> None:
+    assert gsp.get("/rdf-graph-store").status_code == 400
+    assert gsp.get("/rdf-graph-store", params={"default": "", **CONTRIB}).status_code == 400
+    assert gsp.get("/rdf-graph-store", params={"graph": "not an iri"}).status_code == 400
+
+
+def test_delete_then_get_is_404(gsp: TestClient) -> None:
+    put(gsp, GOOD)
+    assert gsp.delete("/rdf-graph-store", params=CONTRIB, headers=AUTH).status_code == 204
+    assert gsp.get("/rdf-graph-store", params=CONTRIB).status_code == 404
+    assert gsp.delete("/rdf-graph-store", params=CONTRIB, headers=AUTH).status_code == 404

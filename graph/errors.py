@@ -6,6 +6,7 @@ GraphError
 ├── QuerySyntaxError    a SPARQL query or update does not parse (message with position)
 ├── QueryError          a query or update is valid but fails while running
 │   ├── QueryTimeoutError   it ran past its time limit and was stopped
+│   ├── RemoteEndpointError a SERVICE endpoint failed (its answer is never passed on)
 │   └── UpdateError         an update's operation fails (a graph that exists already, …): nothing changed
 ├── QueryTooComplexError  a query nests too deeply to be parsed safely
 ├── RemoteAccessRefusedError  SERVICE or LOAD towards an endpoint not on the allowlist
@@ -62,6 +63,10 @@ class QueryError(GraphError):
 
 class QueryTimeoutError(QueryError):
     """A query stopped at its time limit (or that found no free worker before it)."""
+
+
+class RemoteEndpointError(QueryError):
+    """A query that reaches a remote endpoint failed; what the endpoint said is not passed on."""
 
 
 class UpdateError(QueryError):

@@ -13,25 +13,28 @@ from graph.terms import ABSOLUTE_IRI
 _REMOTE = {"SERVICE", "LOAD"}
 
 
-def check(text: str, max_depth: int, allowed_endpoints: frozenset[str]) -> None:
-    """Raise QueryTooComplexError or RemoteAccessRefusedError; return quietly when the text may run."""
+def check(text: str, max_depth: int, allowed_endpoints: frozenset[str]) -> frozenset[str]:
+    """The remote endpoints the text reaches (all allowed); QueryTooComplexError or RemoteAccessRefusedError."""
     expecting: str | None = None  # the keyword whose target comes next
+    remote: set[str] = set()
     for token in tokens(text):
         if token.kind == "open" and token.depth + 1 > max_depth:
             raise QueryTooComplexError(f"brackets nest deeper than {max_depth} levels")
         if expecting and token.keyword != "SILENT":
-            _check_target(expecting, token, allowed_endpoints)
+            remote.add(_check_target(expecting, token, allowed_endpoints))
             expecting = None
         elif token.keyword in _REMOTE:
             expecting = token.keyword
+    return frozenset(remote)
 
 
-def _check_target(keyword: str, token: Token, allowed: frozenset[str]) -> None:
+def _check_target(keyword: str, token: Token, allowed: frozenset[str]) -> str:
     if token.kind != "iri":
         raise RemoteAccessRefusedError(f"{keyword} needs the full IRI of an allowed endpoint, not {token.text!r}")
     endpoint = token.text[1:-1]
     if endpoint not in allowed:
         raise RemoteAccessRefusedError(f"{keyword} to <{endpoint}> is not allowed on this server")
+    return endpoint
 
 
 def with_using(text: str, default_graphs: list[str], named_graphs: list[str]) -> str:

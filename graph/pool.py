@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
-from graph.errors import GraphError, QueryError, QueryTimeoutError
+from graph.errors import GraphError, QueryError, QueryTimeoutError, RemoteEndpointError
 from graph.store import Answer, EmbeddedStore
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Job:
     base_iri: str | None = None
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
+    remote: bool = False  # the query reaches SERVICE endpoints: their failures are reported without detail
 
 
 def _serve(conn: Connection, store: EmbeddedStore) -> None:
@@ -54,6 +55,10 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
                                  default_graphs=job.default_graphs, named_graphs=job.named_graphs)
             fmt = job.formats.get(result.kind)
             conn.send(("ok", result.capped(fmt, job.cap) if fmt else Answer(result.kind, None)))
+        except QueryError as error:
+            if job.remote and not isinstance(error, QueryTimeoutError):
+                error = RemoteEndpointError("a SERVICE endpoint failed or answered with an error")
+            conn.send(("error", error))
         except GraphError as error:
             conn.send(("error", error))
 

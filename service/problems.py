@@ -20,6 +20,7 @@ from graph import (
     QueryTimeoutError,
     QueryTooComplexError,
     RemoteAccessRefusedError,
+    RemoteEndpointError,
     StoreError,
     UpdateDatasetError,
     UpdateError,
@@ -79,6 +80,7 @@ GRAPH_ERRORS: dict[type[GraphError], tuple[int, str, str]] = {
     RemoteAccessRefusedError: (403, "Remote access refused", "remote-access-refused"),
     QueryTimeoutError: (503, "Query time limit reached", "query-timeout"),
     UpdateError: (400, "Update failed", "update-failed"),
+    RemoteEndpointError: (502, "Remote endpoint failed", "remote-endpoint-failed"),
     QueryError: (500, "Query failed", "query-failed"),
     StoreError: (503, "Store unavailable", "store-unavailable"),
 }

@@ -28,4 +28,5 @@ class Settings(BaseSettings):
     row_cap: int = Field(10_000, ge=1, description="Most rows (or triples) a query answer holds; more is truncated.")
     max_nesting: int = Field(100, ge=1, description="Deepest bracket nesting a query or update may have.")
     service_allowlist: list[str] = Field([], description="Endpoints SERVICE and LOAD may reach (default: none).")
+    service_timeout: float = Field(10.0, gt=0, description="Time limit of a query that reaches remote endpoints.")
     write_token: SecretStr | None = Field(None, description="Bearer token for updates and uploads; unset: read-only.")

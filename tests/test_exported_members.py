@@ -8,6 +8,7 @@ def test_graph_exports_exactly_the_documented_members() -> None:
         "DEFAULT_BASE", "IRI", "Answer", "EmbeddedStore", "GraphError", "Job", "Literal", "LoadSummary",
         "NamedQuery", "NamedQueryError", "Namespaces", "Param", "ParseError", "Problem", "QueryError", "QueryPool",
         "QueryResult", "QuerySyntaxError", "QueryTimeoutError", "QueryTooComplexError", "RemoteAccessRefusedError",
+        "RemoteEndpointError",
         "Report", "Stats", "Store", "StoreError", "Term", "UpdateDatasetError", "UpdateError",
         "ValidationError", "guard", "load_default", "load_files",
         "load_named_queries", "open_store", "validate_files", "writes",

@@ -156,3 +156,52 @@ def test_a_real_server_stops_a_runaway_query(live_server: str) -> None:
     response = httpx.get(f"{live_server}/sparql", params={"query": RUNAWAY, "timeout": "1"}, timeout=30)
     assert response.status_code == 503
     assert httpx.get(f"{live_server}/sparql", params={"query": SMALL}).json()["boolean"] is True
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """A loopback listener that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def hold() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_an_allowlisted_service_federates_with_its_own_time_limit(live_server: str, silent: str) -> None:
+    endpoint = f"{live_server}/sparql"
+    settings = Settings(service_allowlist=[endpoint, silent], service_timeout=1.5, query_timeout=30)
+    with TestClient(create_app(settings, store=EmbeddedStore())) as federating:
+        query = f"SELECT ?r WHERE {{ SERVICE <{endpoint}> {{ ?r a <https://w3id.org/ecrn/def/Region> }} }} LIMIT 3"
+        response = federating.get("/sparql", params={"query": query})
+        assert response.status_code == 200 and len(response.json()["results"]["bindings"]) == 3
+        started = time.monotonic()
+        stuck = federating.get("/sparql", params={"query": f"SELECT * WHERE {{ SERVICE <{silent}> {{ ?s ?p ?o }} }}"})
+        assert stuck.status_code == 503 and time.monotonic() - started < 1.5 + 5
+
+
+def test_a_failing_service_endpoint_is_502_and_its_answer_is_not_passed_on(
+        store: EmbeddedStore, canary: tuple[str, list[object]]) -> None:
+    url, connections = canary  # closes every connection at once
+    with TestClient(create_app(Settings(service_allowlist=[url]), store=store)) as client:
+        response = client.get("/sparql", params={"query": f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"})
+    assert response.status_code == 502
+    assert response.json()["detail"] == "a SERVICE endpoint failed or answered with an error"
+    assert connections

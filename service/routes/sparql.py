@@ -90,27 +90,29 @@ def _one(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _text(params: Params, name: str, settings: Settings) -> str:
+def _text(params: Params, name: str, settings: Settings) -> tuple[str, frozenset[str]]:
+    """The query or update text, checked by the guard, and the remote endpoints it reaches."""
     text = _one(params, name)
     if not text:
         raise ProblemError(f"no {name}: pass it as the '{name}' parameter or POST it")
     if len(text.encode()) > settings.max_query_bytes:
         raise PayloadTooLargeError(f"the {name} is longer than {settings.max_query_bytes} bytes")
-    guard.check(text, settings.max_nesting, frozenset(settings.service_allowlist))
-    return text
+    return text, guard.check(text, settings.max_nesting, frozenset(settings.service_allowlist))
 
 
-def _time_limit(params: Params, settings: Settings) -> float:
+def _time_limit(params: Params, settings: Settings, remote: frozenset[str]) -> float:
+    """The server's limit (the federation limit when the query reaches out), or the client's lower one."""
+    limit = min(settings.query_timeout, settings.service_timeout) if remote else settings.query_timeout
     asked = _one(params, "timeout")
     if asked is None:
-        return settings.query_timeout
+        return limit
     try:
         seconds = float(asked)
     except ValueError:
         raise ProblemError(f"timeout must be a number of seconds, not {asked!r}") from None
     if not seconds > 0:
         raise ProblemError("timeout must be more than 0 seconds")
-    return min(seconds, settings.query_timeout)
+    return min(seconds, limit)
 
 
 def _formats(accept: str | None, params: Params) -> dict[str, str | None]:
@@ -134,13 +136,13 @@ def _endpoint(request: Request) -> str:
 
 
 async def _query(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
-    query = _text(params, "query", settings)
+    query, remote = _text(params, "query", settings)
     dataset = "default-graph-uri" in params or "named-graph-uri" in params
     job = Job(query, _formats(request.headers.get("accept"), params), settings.row_cap,
               settings.union_default_graph, Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,
-              params.get("named-graph-uri", []) if dataset else None)
-    answer = await run_blocking(pool.execute, job, _time_limit(params, settings))
+              params.get("named-graph-uri", []) if dataset else None, remote=bool(remote))
+    answer = await run_blocking(pool.execute, job, _time_limit(params, settings, remote))
     if answer.fmt is None:
         offered = ", ".join(negotiation.TABLES[answer.kind])
         raise NotAcceptableError(f"no acceptable format for a {answer.kind} result; offered: {offered}")
@@ -152,8 +154,8 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
 
 async def _update(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, params: Params) -> Response:
     require_writer(request, settings)
-    update = guard.with_using(_text(params, "update", settings), params.get("using-graph-uri", []),
-                              params.get("using-named-graph-uri", []))
+    text, _ = _text(params, "update", settings)
+    update = guard.with_using(text, params.get("using-graph-uri", []), params.get("using-named-graph-uri", []))
     change = writes.Change(update, base_iri=_endpoint(request))
     await run_blocking(writes.commit, pool, store, change, Namespaces(settings.base_iri), settings.query_timeout)
     return Response(status_code=204)

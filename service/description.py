@@ -44,6 +44,7 @@ def void_graph(stats: Statistics, settings: Settings, endpoint: str) -> Graph:
     out = Graph(bind_namespaces="core")
     out.bind("void", VOID)
     out.bind("sd", SD)
+    out.bind("dcterms", DCTERMS)
     dataset = URIRef(settings.base_iri + "void")
     out.add((dataset, RDF.type, VOID.Dataset))
     out.add((dataset, DCTERMS.title, Literal("ECRN knowledge graph", lang="en")))
@@ -53,11 +54,17 @@ def void_graph(stats: Statistics, settings: Settings, endpoint: str) -> Graph:
     out.add((dataset, VOID.triples, _count(sum(int(r["triples"]) for r in stats.per_graph))))
     out.add((dataset, VOID.classes, _count(len({r["c"] for r in stats.classes}))))
     out.add((dataset, VOID.properties, _count(len({r["p"] for r in stats.properties}))))
+    out.add((dataset, RDF.type, SD.Dataset))
     for row in stats.per_graph:
         subset = URIRef(f"{dataset}#{row['g'].removeprefix(settings.base_iri)}")
+        named = BNode()
         out.add((dataset, VOID.subset, subset))
         out.add((subset, RDF.type, VOID.Dataset))
-        out.add((subset, SD.name, URIRef(row["g"])))
+        out.add((subset, RDF.type, SD.Graph))
+        out.add((dataset, SD.namedGraph, named))  # SD's way to tie a subset to the named graph it describes
+        out.add((named, RDF.type, SD.NamedGraph))
+        out.add((named, SD.name, URIRef(row["g"])))
+        out.add((named, SD.graph, subset))
         for key, prop in (("triples", VOID.triples), ("subjects", VOID.distinctSubjects),
                           ("objects", VOID.distinctObjects)):
             out.add((subset, prop, _count(int(row[key]))))
@@ -99,17 +106,9 @@ def service_graph(stats: Statistics, settings: Settings, endpoint: str) -> Graph
     if settings.service_allowlist:
         out.add((service, SD.feature, SD.BasicFederatedQuery))
     out.add((service, SD.defaultDataset, dataset))
-    out.add((dataset, RDF.type, SD.Dataset))
     default = BNode()
     out.add((dataset, SD.defaultGraph, default))
     out.add((default, RDF.type, SD.Graph))
-    for row in stats.per_graph:
-        named, graph = BNode(), URIRef(f"{dataset}#{row['g'].removeprefix(settings.base_iri)}")
-        out.add((dataset, SD.namedGraph, named))
-        out.add((named, RDF.type, SD.NamedGraph))
-        out.add((named, SD.name, URIRef(row["g"])))
-        out.add((named, SD.graph, graph))
-        out.add((graph, RDF.type, SD.Graph))
     return out
 
 

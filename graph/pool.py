@@ -7,6 +7,7 @@ deadline and replaced. A write makes every worker stale: stale workers are repla
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -14,7 +15,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TypeVar
@@ -25,6 +26,7 @@ from graph.store import Answer, EmbeddedStore
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _FORK = multiprocessing.get_context("fork")
+CHUNK = 1 << 20  # bytes of answer body per message from a worker
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Job:
 
 
 def _serve(conn: Connection, store: EmbeddedStore) -> None:
-    """A worker's loop: one job in, one ('ok', Answer) or ('error', GraphError) out."""
+    """A worker's loop: one job in; out ('ok', Answer without body), ('chunk', bytes)…, ('end', None), or
+    ('error', GraphError)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
@@ -54,7 +57,11 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
             result = store.query(job.sparql, union=job.union, prefixes=job.prefixes or None, base_iri=job.base_iri,
                                  default_graphs=job.default_graphs, named_graphs=job.named_graphs)
             fmt = job.formats.get(result.kind)
-            conn.send(("ok", result.capped(fmt, job.cap) if fmt else Answer(result.kind, None)))
+            answer = result.capped(fmt, job.cap) if fmt else Answer(result.kind, None)
+            conn.send(("ok", dataclasses.replace(answer, body=b"")))
+            for start in range(0, len(answer.body), CHUNK):
+                conn.send(("chunk", answer.body[start:start + CHUNK]))
+            conn.send(("end", None))
         except QueryError as error:
             if job.remote and not isinstance(error, QueryTimeoutError):
                 error = RemoteEndpointError("a SERVICE endpoint failed or answered with an error")
@@ -81,8 +88,8 @@ class _Worker:
         child.close()
         self.generation = generation
 
-    def run(self, job: Job, timeout: float) -> Answer | None:
-        """The answer, or None when the deadline passed first."""
+    def start(self, job: Job, timeout: float) -> Answer | None:
+        """The answer's head (its body follows in chunks), or None when the deadline passed first."""
         self.conn.send(job)
         if not self.conn.poll(max(timeout, 0)):
             return None
@@ -96,6 +103,40 @@ class _Worker:
         self.process.kill()
         self.process.join(timeout=5)
         self.conn.close()
+
+
+class AnswerBody:
+    """The chunks of an answer's body as they arrive from the worker that holds it.
+
+    Iterate to the end or close it: the worker is reserved until then, and is replaced (killed) when the reader
+    gives up early, the time limit passes, or the body is dropped unread.
+    """
+
+    def __init__(self, pool: QueryPool, worker: _Worker, deadline: float, timeout: float) -> None:
+        self._pool, self._worker, self._deadline, self._timeout = pool, worker, deadline, timeout
+        self._open = True
+
+    def __iter__(self) -> Generator[bytes, None, None]:
+        finished = False
+        try:
+            while True:
+                if not self._worker.conn.poll(max(self._deadline - time.monotonic(), 0)):
+                    raise QueryTimeoutError(f"the answer took longer than its time limit of {self._timeout:g} s")
+                status, payload = self._worker.conn.recv()
+                if status == "end":
+                    finished = True
+                    return
+                yield payload
+        finally:
+            self.close(finished)
+
+    def close(self, finished: bool = False) -> None:
+        if self._open:
+            self._open = False
+            (self._pool._release if finished else self._pool._replace)(self._worker)
+
+    def __del__(self) -> None:
+        self.close()
 
 
 class QueryPool:
@@ -119,6 +160,16 @@ class QueryPool:
             return _Worker(self._store, self._generation)
 
     def execute(self, job: Job, timeout: float) -> Answer:
+        """The whole answer, body included."""
+        head, chunks = self.stream(job, timeout)
+        return dataclasses.replace(head, body=b"".join(chunks))
+
+    def stream(self, job: Job, timeout: float) -> tuple[Answer, AnswerBody]:
+        """The answer's head, and its body as chunks that arrive from the worker while they are read.
+
+        Read the chunks to the end or close them: the worker stays reserved until then, and is replaced if the
+        reader gives up early or the time limit passes.
+        """
         deadline = time.monotonic() + timeout
         try:
             worker = self._idle.get(timeout=max(timeout, 0.001))
@@ -126,18 +177,17 @@ class QueryPool:
             busy = f"every query worker stayed busy for the whole time limit of {timeout:g} s"
             raise QueryTimeoutError(busy) from None
         try:
-            answer = worker.run(job, deadline - time.monotonic())
+            head = worker.start(job, deadline - time.monotonic())
         except (EOFError, OSError):
             self._replace(worker)
             raise QueryError("the query worker stopped while running the query") from None
         except BaseException:
             self._release(worker)
             raise
-        if answer is None:
+        if head is None:
             self._replace(worker)
             raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped")
-        self._release(worker)
-        return answer
+        return head, AnswerBody(self, worker, deadline, timeout)
 
     @property
     def generation(self) -> int:

@@ -205,3 +205,20 @@ def test_a_failing_service_endpoint_is_502_and_its_answer_is_not_passed_on(
     assert response.status_code == 502
     assert response.json()["detail"] == "a SERVICE endpoint failed or answered with an error"
     assert connections
+
+
+def test_refused_and_abandoned_answers_give_their_worker_back(strict: TestClient) -> None:
+    for _ in range(6):  # more than the pool has workers
+        assert strict.get("/sparql", params={"query": SMALL}, headers={"accept": "image/png"}).status_code == 406
+    assert strict.get("/sparql", params={"query": SMALL}).json()["boolean"] is True
+
+
+def test_a_large_answer_streams_in_chunks_and_arrives_whole(store: EmbeddedStore,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("graph.pool.CHUNK", 1000)  # workers forked after this send 1 kB chunks
+    with TestClient(create_app(Settings(), store=store)) as client:
+        nuts = {"graph": "https://w3id.org/ecrn/graph/data/nuts"}
+        with client.stream("GET", "/rdf-graph-store", params=nuts, headers={"accept": "application/n-triples"}) as r:
+            chunks = list(r.iter_raw())
+        lines = b"".join(chunks).decode().strip().splitlines()
+    assert len(chunks) > 10 and len(lines) == store.stats().triples_per_graph[nuts["graph"]]

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
 from graph import EmbeddedStore, Job, Namespaces, writes
@@ -51,26 +52,32 @@ async def _exists(pool: PoolDep, graph: str | None, settings: Settings) -> bool:
     return b"true" in answer.body
 
 
-@router.get(PATH, summary="Get the content of a graph")
-async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
-                    default: DefaultParam = None) -> Response:
+async def _readable(request: Request, pool: PoolDep, settings: Settings) -> tuple[str | None, tuple[str, str]]:
+    """The addressed graph, which must exist, and the RDF format to send it in."""
     target = _target(request)
     choice = negotiation.choose(request.headers.get("accept"), "graph")
     if choice is None:
         raise NotAcceptableError("no acceptable RDF format; offered: " + ", ".join(negotiation.GRAPH_MEDIA_TYPES))
     if not await _exists(pool, target, settings):
         raise NotFoundError(f"there is no graph <{target}>")
+    return target, choice
+
+
+@router.get(PATH, summary="Get the content of a graph")
+async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
+                    default: DefaultParam = None) -> Response:
+    target, choice = await _readable(request, pool, settings)
     scope = f"GRAPH <{target}> {{ ?s ?p ?o }}" if target else "?s ?p ?o"
     job = Job(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {scope} }}", {"graph": choice[0]}, 2**62, union=False)
-    answer = await run_blocking(pool.execute, job, settings.query_timeout)
-    return Response(answer.body, media_type=choice[1], headers={"Vary": "Accept"})
+    _, body = await run_blocking(pool.stream, job, settings.query_timeout)
+    return StreamingResponse(body, media_type=choice[1], headers={"Vary": "Accept"})
 
 
 @router.head(PATH, summary="Headers of a graph's content, without the content")
 async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                      default: DefaultParam = None) -> Response:
-    response = await get_graph(request, pool, settings)
-    return Response(status_code=response.status_code, headers=dict(response.headers))
+    _, choice = await _readable(request, pool, settings)
+    return Response(status_code=200, media_type=choice[1], headers={"Vary": "Accept"})
 
 
 @router.put(PATH, summary="Replace a graph's content (creates it if need be)")

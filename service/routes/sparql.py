@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from graph import Job, Namespaces, guard, writes
 from service import description, negotiation
@@ -142,14 +143,15 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
               settings.union_default_graph, Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,
               params.get("named-graph-uri", []) if dataset else None, remote=bool(remote))
-    answer = await run_blocking(pool.execute, job, _time_limit(params, settings, remote))
-    if answer.fmt is None:
-        offered = ", ".join(negotiation.TABLES[answer.kind])
-        raise NotAcceptableError(f"no acceptable format for a {answer.kind} result; offered: {offered}")
+    head, body = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
+    if head.fmt is None:
+        body.close()
+        offered = ", ".join(negotiation.TABLES[head.kind])
+        raise NotAcceptableError(f"no acceptable format for a {head.kind} result; offered: {offered}")
     headers = {"Vary": "Accept"}
-    if answer.truncated:
+    if head.truncated:
         headers["Result-Truncated"] = f"true; limit={settings.row_cap}"
-    return Response(answer.body, media_type=negotiation.media_type_of(answer.fmt), headers=headers)
+    return StreamingResponse(body, media_type=negotiation.media_type_of(head.fmt), headers=headers)
 
 
 async def _update(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, params: Params) -> Response:

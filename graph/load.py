@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from graph import assets
+from graph.entailment import entail_all
 from graph.errors import ValidationError
 from graph.namespaces import DEFAULT_BASE, Namespaces
 from graph.store import EmbeddedStore
@@ -19,18 +20,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
 
-# RDFS entailment of the schema the graph uses, in order: each rule sees what the earlier ones added.
-ENTAILMENT_RULES = (
-    """CONSTRUCT { ?c rdfs:subClassOf ?d } WHERE {
-         ?c rdfs:subClassOf+ ?d FILTER(?c != ?d) FILTER NOT EXISTS { ?c rdfs:subClassOf ?d } }""",
-    """CONSTRUCT { ?s ?q ?o } WHERE {
-         ?p rdfs:subPropertyOf+ ?q . ?s ?p ?o FILTER(?p != ?q) FILTER NOT EXISTS { ?s ?q ?o } }""",
-    """CONSTRUCT { ?s a ?c } WHERE { ?p rdfs:domain ?c . ?s ?p ?o FILTER NOT EXISTS { ?s a ?c } }""",
-    """CONSTRUCT { ?o a ?c } WHERE {
-         ?p rdfs:range ?c . ?s ?p ?o FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o a ?c } }""",
-    """CONSTRUCT { ?x a ?d } WHERE { ?x a ?c . ?c rdfs:subClassOf+ ?d FILTER NOT EXISTS { ?x a ?d } }""",
-)
-_RDFS = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 
 
 @dataclass
@@ -84,7 +73,7 @@ def load_files(store: EmbeddedStore, paths: list[Path], base: str = DEFAULT_BASE
     report = check(staging, {**_graph_names(staging, ns), **sources}) if validate else Report()
     if not report.conforms:
         raise ValidationError(report.violations)
-    entailed = entail(staging, ns)
+    entailed = entail_all(staging, ns)
     _record_load(staging, ns, sources)
     store.replace_graphs(staging, replaced)
     store.flush()
@@ -105,11 +94,6 @@ def open_store(path: Path | None, base: str = DEFAULT_BASE, progress: Progress |
         return store
     load_default(store, base, progress)
     return store
-
-
-def entail(staging: EmbeddedStore, ns: Namespaces) -> int:
-    """Materialise the RDFS entailments into their own named graph; return how many triples."""
-    return sum(staging.materialise(_RDFS + rule, ns.entailment_graph) for rule in ENTAILMENT_RULES)
 
 
 def _with_ontology(paths: list[Path]) -> list[Path]:

@@ -20,9 +20,9 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from graph import assets
+from graph.entailment import entail_all, entail_subjects
 from graph.errors import ValidationError
 from graph.lexer import tokens
-from graph.load import entail
 from graph.namespaces import Namespaces
 from graph.pool import QueryPool
 from graph.store import EmbeddedStore
@@ -30,6 +30,7 @@ from graph.terms import ABSOLUTE_IRI
 from graph.validate import VIOLATION, Problem, Report, shacl_problems
 
 FULL_CHECK_ABOVE = 500  # more touched subjects than this: validate the whole store instead
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 WHOLE_STORE = frozenset({"Load", "Add", "Move", "Copy"})
 _FIRST_VARIABLE = re.compile(r"SELECT\s+(?:DISTINCT\s+)?\?(\w+)", re.IGNORECASE)
 
@@ -57,23 +58,38 @@ def commit(pool: QueryPool, store: EmbeddedStore, change: Change, ns: Namespaces
     return report
 
 
-def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> None:
-    store.update(change.update, base_iri=change.base_iri)
-    store.clear_graph(ns.entailment_graph)
-    entail(store, ns)
+def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> set[str] | None:
+    """Apply the change and entail again what it touched; return the touched subjects (None: everything)."""
+    operations = _operations(change)
+    known = (change.subjects or set()) | _constant_subjects(operations or [])
+    before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete")
+    pointed_to = _objects(store, before | known)
+    store.update(change.update, base_iri=change.base_iri)  # the engine's error, if any, is the client's answer
+    touched = before | known | _template_subjects(store, operations or [], "insert")
+    if operations is None or len(touched) > FULL_CHECK_ABOVE or any(map(_whole_store, operations)):
+        entail_all(store, ns)
+        return None
+    entail_subjects(store, ns, touched | pointed_to | _objects(store, touched))
+    return touched
 
 
 def _try(store: EmbeddedStore, change: Change, ns: Namespaces) -> Report:
     """In the sandbox: apply the change to the copy and judge every subject it touched."""
-    operations = _operations(change)
-    before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete")
-    _apply(store, change, ns)  # the engine's error, if any, is the client's answer
-    after = _template_subjects(store, operations or [], "insert")
-    touched = before | after | (change.subjects or set()) | _constant_subjects(operations or [])
-    if operations is None or len(touched) > FULL_CHECK_ABOVE or any(map(_whole_store, operations)):
+    touched = _apply(store, change, ns)
+    if touched is None:
         touched = {row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }").rows()}
     minted = sorted(s for s in touched if s.startswith(ns.base + "id/"))
     return Report(_shacl(store, minted, ns) + _checks(store, minted))
+
+
+def _objects(store: EmbeddedStore, subjects: set[str]) -> set[str]:
+    """The IRIs these subjects point to, other than their classes (range-entailed types change with them)."""
+    values = " ".join(f"<{s}>" for s in sorted(subjects) if ABSOLUTE_IRI.match(s))
+    if not values:
+        return set()
+    query = f"SELECT DISTINCT ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o FILTER(isIRI(?o) && ?p != {RDF_TYPE}) }}"
+    rows = store.query(query).rows()
+    return {r["o"] for r in rows}
 
 
 def _whole_store(op: CompValue) -> bool:

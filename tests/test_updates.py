@@ -3,9 +3,12 @@
 from collections.abc import Iterator
 
 import pytest
+import rdflib
 from fastapi.testclient import TestClient
+from rdflib.compare import isomorphic
 
-from graph import EmbeddedStore, load_default
+from graph import EmbeddedStore, Namespaces, load_default
+from graph.entailment import entail_all
 from service.app import create_app
 from service.settings import Settings
 
@@ -126,3 +129,15 @@ def test_using_graph_uri_narrows_the_where_clause(writable: TestClient) -> None:
                              content=copy, headers={"content-type": "application/sparql-update", **AUTH})
     assert response.status_code == 204
     assert not ask(writable, "ASK { GRAPH <https://example.org/copy> { ?s ?p ?o } }")
+
+
+def test_entailments_after_writes_equal_entailing_everything_again(writable: TestClient, store: EmbeddedStore) -> None:
+    update(writable, NEW_AGENCY)
+    update(writable, PREFIXES + """INSERT DATA { GRAPH <https://w3id.org/ecrn/graph/contrib> {
+        orgn:new-agency org:subOrganizationOf orgn:idepa ; ecrn:region region:asturias } }""")
+    update(writable, PREFIXES + "DELETE WHERE { GRAPH ?g { orgn:new-agency ecrn:region region:masovia } }")
+    graph = Namespaces().entailment_graph
+    incremental = rdflib.Graph().parse(data=store.dump("ntriples", graph=graph), format="nt")
+    entail_all(store, Namespaces())
+    everything = rdflib.Graph().parse(data=store.dump("ntriples", graph=graph), format="nt")
+    assert len(incremental) > 900 and isomorphic(incremental, everything)

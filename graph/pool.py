@@ -45,8 +45,8 @@ class Job:
 
 
 def _serve(conn: Connection, store: EmbeddedStore) -> None:
-    """A worker's loop: one job in; out ('ok', Answer without body), ('chunk', bytes)…, ('end', None), or
-    ('error', GraphError)."""
+    """A worker's loop: one job in; out ('ok', (Answer with the first chunk of its body, more)), then when more
+    ('chunk', bytes)… ('end', None); or ('error', GraphError)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
@@ -58,10 +58,12 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
                                  default_graphs=job.default_graphs, named_graphs=job.named_graphs)
             fmt = job.formats.get(result.kind)
             answer = result.capped(fmt, job.cap) if fmt else Answer(result.kind, None)
-            conn.send(("ok", dataclasses.replace(answer, body=b"")))
-            for start in range(0, len(answer.body), CHUNK):
-                conn.send(("chunk", answer.body[start:start + CHUNK]))
-            conn.send(("end", None))
+            more = len(answer.body) > CHUNK
+            conn.send(("ok", (dataclasses.replace(answer, body=answer.body[:CHUNK]), more)))
+            if more:
+                for start in range(CHUNK, len(answer.body), CHUNK):
+                    conn.send(("chunk", answer.body[start:start + CHUNK]))
+                conn.send(("end", None))
         except QueryError as error:
             if job.remote and not isinstance(error, QueryTimeoutError):
                 error = RemoteEndpointError("a SERVICE endpoint failed or answered with an error")
@@ -88,16 +90,17 @@ class _Worker:
         child.close()
         self.generation = generation
 
-    def start(self, job: Job, timeout: float) -> Answer | None:
-        """The answer's head (its body follows in chunks), or None when the deadline passed first."""
+    def start(self, job: Job, timeout: float) -> tuple[Answer, bool] | None:
+        """The answer with the first chunk of its body and whether more follows; None past the deadline."""
         self.conn.send(job)
         if not self.conn.poll(max(timeout, 0)):
             return None
         status, payload = self.conn.recv()
         if status == "error":
             raise payload
-        assert isinstance(payload, Answer)
-        return payload
+        answer, more = payload
+        assert isinstance(answer, Answer)
+        return answer, more
 
     def kill(self) -> None:
         self.process.kill()
@@ -161,13 +164,13 @@ class QueryPool:
 
     def execute(self, job: Job, timeout: float) -> Answer:
         """The whole answer, body included."""
-        head, chunks = self.stream(job, timeout)
-        return dataclasses.replace(head, body=b"".join(chunks))
+        head, rest = self.stream(job, timeout)
+        return head if rest is None else dataclasses.replace(head, body=head.body + b"".join(rest))
 
-    def stream(self, job: Job, timeout: float) -> tuple[Answer, AnswerBody]:
-        """The answer's head, and its body as chunks that arrive from the worker while they are read.
+    def stream(self, job: Job, timeout: float) -> tuple[Answer, AnswerBody | None]:
+        """The answer with the first chunk of its body and, for a longer body, the rest as it arrives.
 
-        Read the chunks to the end or close them: the worker stays reserved until then, and is replaced if the
+        Read the rest to the end or close it: the worker stays reserved until then, and is replaced if the
         reader gives up early or the time limit passes.
         """
         deadline = time.monotonic() + timeout
@@ -177,16 +180,20 @@ class QueryPool:
             busy = f"every query worker stayed busy for the whole time limit of {timeout:g} s"
             raise QueryTimeoutError(busy) from None
         try:
-            head = worker.start(job, deadline - time.monotonic())
+            started = worker.start(job, deadline - time.monotonic())
         except (EOFError, OSError):
             self._replace(worker)
             raise QueryError("the query worker stopped while running the query") from None
         except BaseException:
             self._release(worker)
             raise
-        if head is None:
+        if started is None:
             self._replace(worker)
             raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped")
+        head, more = started
+        if not more:
+            self._release(worker)
+            return head, None
         return head, AnswerBody(self, worker, deadline, timeout)
 
     @property

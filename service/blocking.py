@@ -6,10 +6,15 @@ frames (and so the results) alive, so errors are stripped of traceback and conte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from fastapi import Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+
+from graph import Answer
+from graph.pool import AnswerBody
 
 T = TypeVar("T")
 
@@ -28,3 +33,15 @@ async def run_blocking(function: Callable[..., T], *args: object) -> T:
     if error is not None:
         raise error
     return value  # type: ignore[return-value]
+
+
+def answer_response(head: Answer, rest: AnswerBody | None, media_type: str, headers: dict[str, str]) -> Response:
+    """A worker's answer as a response: whole when it came in one piece, streamed from the worker otherwise."""
+    if rest is None:
+        return Response(head.body, media_type=media_type, headers=headers)
+    return StreamingResponse(_chain(head.body, rest), media_type=media_type, headers=headers)
+
+
+def _chain(first: bytes, rest: AnswerBody) -> Iterator[bytes]:
+    yield first
+    yield from rest

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
 from graph import EmbeddedStore, Job, Namespaces, writes
@@ -14,7 +13,7 @@ from graph.store import insert_data
 from graph.terms import ABSOLUTE_IRI
 from service import negotiation
 from service.auth import require_writer
-from service.blocking import run_blocking
+from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.problems import (
     NotAcceptableError,
@@ -69,8 +68,8 @@ async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, grap
     target, choice = await _readable(request, pool, settings)
     scope = f"GRAPH <{target}> {{ ?s ?p ?o }}" if target else "?s ?p ?o"
     job = Job(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {scope} }}", {"graph": choice[0]}, 2**62, union=False)
-    _, body = await run_blocking(pool.stream, job, settings.query_timeout)
-    return StreamingResponse(body, media_type=choice[1], headers={"Vary": "Accept"})
+    head, rest = await run_blocking(pool.stream, job, settings.query_timeout)
+    return answer_response(head, rest, choice[1], {"Vary": "Accept"})
 
 
 @router.head(PATH, summary="Headers of a graph's content, without the content")

@@ -6,12 +6,11 @@ from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from graph import Job, Namespaces, guard, writes
 from service import description, negotiation
 from service.auth import require_writer
-from service.blocking import run_blocking
+from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.problems import NotAcceptableError, PayloadTooLargeError, ProblemError, UnsupportedMediaTypeError
 from service.settings import Settings
@@ -143,15 +142,14 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
               settings.union_default_graph, Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,
               params.get("named-graph-uri", []) if dataset else None, remote=bool(remote))
-    head, body = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
+    head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
     if head.fmt is None:
-        body.close()
         offered = ", ".join(negotiation.TABLES[head.kind])
         raise NotAcceptableError(f"no acceptable format for a {head.kind} result; offered: {offered}")
     headers = {"Vary": "Accept"}
     if head.truncated:
         headers["Result-Truncated"] = f"true; limit={settings.row_cap}"
-    return StreamingResponse(body, media_type=negotiation.media_type_of(head.fmt), headers=headers)
+    return answer_response(head, rest, negotiation.media_type_of(head.fmt), headers)
 
 
 async def _update(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, params: Params) -> Response:

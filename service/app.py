@@ -10,7 +10,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from graph import EmbeddedStore, QueryPool, open_store
+from graph.pool import CHUNK
 from service import problems
+from service.answer_cache import AnswerCache
 from service.description import StatisticsCache
 from service.routes import dataset, graph_store, health, sparql
 from service.settings import Settings
@@ -26,6 +28,7 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
             app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri)
         app.state.pool = QueryPool(app.state.store, settings.query_workers)
         app.state.statistics = StatisticsCache(app.state.pool)
+        app.state.answers = AnswerCache(settings.answer_cache_bytes, max_entry_bytes=CHUNK)
         await run_in_threadpool(app.state.pool.start)
         yield
         app.state.pool.close()

@@ -29,4 +29,5 @@ class Settings(BaseSettings):
     max_nesting: int = Field(100, ge=1, description="Deepest bracket nesting a query or update may have.")
     service_allowlist: list[str] = Field([], description="Endpoints SERVICE and LOAD may reach (default: none).")
     service_timeout: float = Field(10.0, gt=0, description="Time limit of a query that reaches remote endpoints.")
+    answer_cache_bytes: int = Field(64 << 20, ge=0, description="Memory for answers to repeated queries (0: none).")
     write_token: SecretStr | None = Field(None, description="Bearer token for updates and uploads; unset: read-only.")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from graph import Job, Namespaces, guard, writes
 from service import description, negotiation
+from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
 from service.auth import require_writer
 from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
@@ -142,13 +143,29 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
               settings.union_default_graph, Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,
               params.get("named-graph-uri", []) if dataset else None, remote=bool(remote))
-    head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
+    cache: AnswerCache = request.app.state.answers
+    generation = pool.generation
+    key = (generation, job.sparql, tuple(sorted(job.formats.items())), job.union, job.base_iri,
+           tuple(job.default_graphs or ()), tuple(job.named_graphs or ()), job.cap)
+    cached = cache.get(key) if cacheable(query, remote) else None
+    if cached is None:
+        head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
+        if rest is None and cacheable(query, remote):
+            cache.forget_before(generation)
+            cached = Cached(head, etag_of(generation, head.body))
+            cache.put(key, cached)
+    else:
+        head, rest = cached.answer, None
     if head.fmt is None:
         offered = ", ".join(negotiation.TABLES[head.kind])
         raise NotAcceptableError(f"no acceptable format for a {head.kind} result; offered: {offered}")
     headers = {"Vary": "Accept"}
     if head.truncated:
         headers["Result-Truncated"] = f"true; limit={settings.row_cap}"
+    if cached is not None:
+        headers |= {"ETag": cached.etag, "Cache-Control": "public, no-cache"}
+        if cached.etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
     return answer_response(head, rest, negotiation.media_type_of(head.fmt), headers)
 
 

@@ -29,6 +29,14 @@ def store() -> EmbeddedStore:
     return loaded
 
 
+@pytest.fixture
+def fresh_store() -> EmbeddedStore:
+    """A fresh copy of the real graph, for tests that write."""
+    fresh = EmbeddedStore()
+    load_default(fresh)
+    return fresh
+
+
 @pytest.fixture(scope="session")
 def client(store: EmbeddedStore) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(), store=store)) as test_client:

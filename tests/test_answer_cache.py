@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from graph import EmbeddedStore, load_default
+from graph import EmbeddedStore
 from service.app import create_app
 from service.settings import Settings
 
@@ -17,10 +17,8 @@ INSERT = """INSERT DATA { GRAPH <https://w3id.org/ecrn/graph/contrib> { <https:/
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    store = EmbeddedStore()
-    load_default(store)
-    with TestClient(create_app(Settings(write_token=TOKEN), store=store)) as test_client:
+def client(fresh_store: EmbeddedStore) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(write_token=TOKEN), store=fresh_store)) as test_client:
         yield test_client
 
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from graph import EmbeddedStore, load_default
+from graph import EmbeddedStore
 from service.app import create_app
 from service.settings import Settings
 
@@ -23,15 +23,8 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!E
 
 
 @pytest.fixture
-def store() -> EmbeddedStore:
-    fresh = EmbeddedStore()
-    load_default(fresh)
-    return fresh
-
-
-@pytest.fixture
-def gsp(store: EmbeddedStore) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(write_token=TOKEN, max_upload_bytes=10_000), store=store)) as client:
+def gsp(fresh_store: EmbeddedStore) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(write_token=TOKEN, max_upload_bytes=10_000), store=fresh_store)) as client:
         yield client
 
 
@@ -55,26 +48,28 @@ def test_a_data_file_graph_can_be_read(gsp: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("headers", "status"), [({}, 401), ({"authorization": "Bearer nope"}, 403)])
-def test_writes_need_the_token(gsp: TestClient, store: EmbeddedStore, headers: dict[str, str], status: int) -> None:
-    before = store.checksum()
+def test_writes_need_the_token(gsp: TestClient,
+                               fresh_store: EmbeddedStore, headers: dict[str, str], status: int) -> None:
+    before = fresh_store.checksum()
     assert put(gsp, GOOD, headers=headers) == status
     assert gsp.delete("/rdf-graph-store", params={"graph": "https://w3id.org/ecrn/graph/data/regions"},
                       headers=headers).status_code == status
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
-def test_an_upload_that_breaks_the_shapes_is_refused_and_changes_nothing(gsp: TestClient, store: EmbeddedStore) -> None:
-    before = store.checksum()
+def test_an_upload_that_breaks_the_shapes_is_refused_and_changes_nothing(gsp: TestClient,
+                                                                         fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     response = gsp.put("/rdf-graph-store", params=CONTRIB, content=NO_SOURCE,
                        headers={"content-type": "text/turtle", **AUTH})
     assert response.status_code == 422 and response.json()["violations"]
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
-def test_replacing_a_data_graph_is_checked_against_what_it_removes(gsp: TestClient, store: EmbeddedStore) -> None:
-    before = store.checksum()
+def test_replacing_a_data_graph_is_checked_against_what_it_removes(gsp: TestClient, fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     assert put(gsp, GOOD, params={"graph": "https://w3id.org/ecrn/graph/data/regions"}) == 422
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
 @pytest.mark.parametrize(("body", "media_type", "status"), [
@@ -83,12 +78,12 @@ def test_replacing_a_data_graph_is_checked_against_what_it_removes(gsp: TestClie
     (GOOD, "application/pdf", 415),
     (b"# " + b"x" * 20_000, "text/turtle", 413),
 ])
-def test_bad_uploads_are_refused_with_a_clear_error(gsp: TestClient, store: EmbeddedStore, body: bytes,
+def test_bad_uploads_are_refused_with_a_clear_error(gsp: TestClient, fresh_store: EmbeddedStore, body: bytes,
                                                     media_type: str, status: int) -> None:
-    before = store.checksum()
+    before = fresh_store.checksum()
     response = gsp.put("/rdf-graph-store", params=CONTRIB, content=body, headers={"content-type": media_type, **AUTH})
     assert response.status_code == status and response.headers["content-type"] == "application/problem+json"
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
 def test_malformed_turtle_upload_names_line_and_column(gsp: TestClient) -> None:

@@ -7,7 +7,7 @@ import rdflib
 from fastapi.testclient import TestClient
 from rdflib.compare import isomorphic
 
-from graph import EmbeddedStore, Namespaces, load_default
+from graph import EmbeddedStore, Namespaces
 from graph.entailment import entail_all
 from service.app import create_app
 from service.settings import Settings
@@ -24,16 +24,8 @@ NEW_AGENCY = PREFIXES + """INSERT DATA { GRAPH <https://w3id.org/ecrn/graph/cont
 
 
 @pytest.fixture
-def store() -> EmbeddedStore:
-    """A fresh copy of the real graph for each test: these tests write."""
-    fresh = EmbeddedStore()
-    load_default(fresh)
-    return fresh
-
-
-@pytest.fixture
-def writable(store: EmbeddedStore) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(write_token=TOKEN), store=store)) as client:
+def writable(fresh_store: EmbeddedStore) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(write_token=TOKEN), store=fresh_store)) as client:
         yield client
 
 
@@ -63,63 +55,64 @@ def test_entailments_follow_an_update(writable: TestClient) -> None:
 @pytest.mark.parametrize(("headers", "status"), [({}, 401), ({"authorization": "Bearer wrong"}, 403),
                                                  ({"cookie": f"token={TOKEN}"}, 401),
                                                  ({"authorization": f"Basic {TOKEN}"}, 401)])
-def test_updates_without_the_token_are_refused_and_change_nothing(writable: TestClient, store: EmbeddedStore,
+def test_updates_without_the_token_are_refused_and_change_nothing(writable: TestClient, fresh_store: EmbeddedStore,
                                                                   headers: dict[str, str], status: int) -> None:
-    before = store.checksum()
+    before = fresh_store.checksum()
     assert update(writable, NEW_AGENCY, headers) == status
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
-def test_a_server_without_a_token_is_read_only(store: EmbeddedStore) -> None:
-    with TestClient(create_app(Settings(), store=store)) as client:
+def test_a_server_without_a_token_is_read_only(fresh_store: EmbeddedStore) -> None:
+    with TestClient(create_app(Settings(), store=fresh_store)) as client:
         response = client.post("/sparql", data={"update": NEW_AGENCY}, headers=AUTH)
     assert response.status_code == 403 and "read-only" in response.json()["detail"]
 
 
 def test_an_update_that_breaks_the_shapes_is_refused_with_the_report(writable: TestClient,
-                                                                     store: EmbeddedStore) -> None:
-    before = store.checksum()
+                                                                     fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     no_source = PREFIXES + """INSERT DATA { orgn:sourceless a ecrn:ClusterOrganisation ; rdfs:label "X"@en }"""
     response = writable.post("/sparql", data={"update": no_source}, headers=AUTH)
     assert response.status_code == 422
     violations = response.json()["violations"]
     assert any(v["focus"].endswith("/sourceless") and "source" in v["message"] for v in violations)
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
 def test_deleting_a_required_fact_of_an_existing_resource_is_refused(writable: TestClient,
-                                                                     store: EmbeddedStore) -> None:
-    before = store.checksum()
+                                                                     fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     assert update(writable, PREFIXES + "DELETE WHERE { GRAPH ?g { region:masovia dcterms:source ?s } }") == 422
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
-def test_a_template_update_is_checked_on_the_subjects_it_matches(writable: TestClient, store: EmbeddedStore) -> None:
-    before = store.checksum()
+def test_a_template_update_is_checked_on_the_subjects_it_matches(writable: TestClient,
+                                                                 fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     strip = PREFIXES + """DELETE { GRAPH ?g { ?t ecrn:transferStatus ?s } }
                           WHERE { GRAPH ?g { ?t ecrn:transferStatus ?s } }"""
     assert update(writable, strip) == 422
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
-def test_an_update_is_all_or_nothing(writable: TestClient, store: EmbeddedStore) -> None:
-    before = store.checksum()
+def test_an_update_is_all_or_nothing(writable: TestClient, fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     status = update(writable, NEW_AGENCY + " ; CREATE GRAPH <https://example.org/g> ; CREATE GRAPH <https://example.org/g>")
     assert status == 400
-    assert store.checksum() == before and not ask(writable, "ASK { orgn:new-agency ?p ?o }")
+    assert fresh_store.checksum() == before and not ask(writable, "ASK { orgn:new-agency ?p ?o }")
 
 
-def test_a_malformed_update_is_400_with_the_parser_message(writable: TestClient, store: EmbeddedStore) -> None:
-    before = store.checksum()
+def test_a_malformed_update_is_400_with_the_parser_message(writable: TestClient, fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     response = writable.post("/sparql", data={"update": "INSERT DATA { <a> <b> "}, headers=AUTH)
     assert response.status_code == 400 and response.json()["title"] == "Malformed query"
-    assert store.checksum() == before
+    assert fresh_store.checksum() == before
 
 
-def test_load_is_refused_unless_allowlisted(writable: TestClient, store: EmbeddedStore) -> None:
-    before = store.checksum()
+def test_load_is_refused_unless_allowlisted(writable: TestClient, fresh_store: EmbeddedStore) -> None:
+    before = fresh_store.checksum()
     response = writable.post("/sparql", data={"update": "LOAD <http://127.0.0.1:9/data.ttl>"}, headers=AUTH)
-    assert response.status_code == 403 and store.checksum() == before
+    assert response.status_code == 403 and fresh_store.checksum() == before
 
 
 def test_using_graph_uri_narrows_the_where_clause(writable: TestClient) -> None:
@@ -131,13 +124,14 @@ def test_using_graph_uri_narrows_the_where_clause(writable: TestClient) -> None:
     assert not ask(writable, "ASK { GRAPH <https://example.org/copy> { ?s ?p ?o } }")
 
 
-def test_entailments_after_writes_equal_entailing_everything_again(writable: TestClient, store: EmbeddedStore) -> None:
+def test_entailments_after_writes_equal_entailing_everything_again(writable: TestClient,
+                                                                   fresh_store: EmbeddedStore) -> None:
     update(writable, NEW_AGENCY)
     update(writable, PREFIXES + """INSERT DATA { GRAPH <https://w3id.org/ecrn/graph/contrib> {
         orgn:new-agency org:subOrganizationOf orgn:idepa ; ecrn:region region:asturias } }""")
     update(writable, PREFIXES + "DELETE WHERE { GRAPH ?g { orgn:new-agency ecrn:region region:masovia } }")
     graph = Namespaces().entailment_graph
-    incremental = rdflib.Graph().parse(data=store.dump("ntriples", graph=graph), format="nt")
-    entail_all(store, Namespaces())
-    everything = rdflib.Graph().parse(data=store.dump("ntriples", graph=graph), format="nt")
+    incremental = rdflib.Graph().parse(data=fresh_store.dump("ntriples", graph=graph), format="nt")
+    entail_all(fresh_store, Namespaces())
+    everything = rdflib.Graph().parse(data=fresh_store.dump("ntriples", graph=graph), format="nt")
     assert len(incremental) > 900 and isomorphic(incremental, everything)

@@ -25,8 +25,6 @@ Deviations, both by design of ecrn-kg:
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,6 @@ from urllib.parse import quote, urljoin
 import httpx
 import pytest
 import rdflib
-import uvicorn
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
@@ -43,7 +40,7 @@ from rdflib.namespace import RDF
 from graph import EmbeddedStore
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import serve_in_thread
 from tests.test_w3c_protocol import CNT, HT, MF, RDF_TYPES
 
 GSP = (Path(__file__).resolve().parents[2] / "shared" / "w3c-rdf-tests" / "sparql" / "sparql11"
@@ -193,19 +190,9 @@ PARAMS = [pytest.param(entry, id=entry.id, marks=[SKIP_DIRECT] if str(DIRECT) in
 @pytest.fixture(scope="module")
 def gsp_server() -> Iterator[str]:
     """A real uvicorn server on loopback serving a fresh, empty in-memory store that accepts writes."""
-    port = free_port()
     app = create_app(Settings(write_token=TOKEN, query_workers=2), store=EmbeddedStore())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def reset(client: httpx.Client) -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +25,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import rdflib
-import uvicorn
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.sparql.parser import parseUpdate
@@ -35,7 +32,7 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from graph import EmbeddedStore
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import serve_in_thread
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "shared" / "w3c-rdf-tests" / "sparql" / "sparql11" / "protocol"
 MANIFEST = PROTOCOL / "manifest.ttl"
@@ -118,20 +115,10 @@ ENTRIES = load_manifest()
 @pytest.fixture(scope="module")
 def w3c_server() -> Iterator[str]:
     """A real uvicorn server on loopback serving a fresh, empty in-memory store that accepts updates."""
-    port = free_port()
     settings = Settings(write_token=TOKEN, query_workers=2, union_default_graph=False)
     app = create_app(settings, store=EmbeddedStore())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def is_update(request: Request) -> bool:

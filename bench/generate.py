@@ -49,6 +49,7 @@ THEMES = ("innovation-rtd", "chemical-parks", "open-innovation", "skills", "clus
 ROLES = ("president", "vice-president", "executive-board-member", "board-member", "director", "chair", "minister",
          "state-secretary", "contact-person", "speaker", "chief-executive", "deputy-director", "representative",
          "staff-member")
+OTHER_ROLES = ("partner",) * 6 + ("co-coordinator", "associated-partner")
 STATUSES = ("exchanged", "planned", "adopted", "implemented", "unknown")
 SYLLABLES = ("ar", "vel", "mor", "tan", "lis", "kor", "den", "sal", "bri", "nov", "ost", "ran", "tel", "quo",
              "mar", "zen", "ul", "hal", "pra", "dor", "ves", "lun", "gar", "tor", "fen", "kel", "mir", "sto")
@@ -357,7 +358,8 @@ class Generator:
             for n in range(1, 5):
                 priority = iri("priority", f"syn-programme-{p}-{n}")
                 self.w.node(priority, term(DEF, "ProgrammePriority"), f"Synthetic programme {p}, priority {n}",
-                            (term(DEF, "ofProgramme"), programme), (term(DEF, "priorityNumber"), typed(str(n), "integer")))
+                            (term(DEF, "ofProgramme"), programme),
+                            (term(DEF, "priorityNumber"), typed(str(n), "integer")))
                 self.world.priorities.append((programme, priority))
         self.tally("programme", 6)
 
@@ -371,6 +373,11 @@ class Generator:
         self.world.practices.extend(practices)
         for k in range(1, self.rng.randint(1, 3) + 1):
             self.transfer(project, number, k, start, partners, pilots, practices)
+
+    def themes(self) -> list[tuple[str, str]]:
+        """One or two dcat:theme pairs from the ECRN themes."""
+        chosen = self.rng.sample(THEMES, self.rng.randint(1, 2))
+        return [(term(DCAT, "theme"), term(f"{DEF}themes/", t)) for t in chosen]
 
     def partner_orgs(self) -> list[Org]:
         regions = [r for r in self.world.regions if self.world.orgs_by_region.get(r.iri)]
@@ -393,7 +400,7 @@ class Generator:
                  (START, day(start)), (END, day(start + timedelta(days=self.rng.randint(365, 1460)))),
                  (term(DEF, "totalBudget"), self.w.amount(total)),
                  (term(DEF, "euContribution"), self.w.amount(total * self.rng.randint(50, 85) // 100))]
-        pairs += [(term(DCAT, "theme"), term(f"{DEF}themes/", t)) for t in self.rng.sample(THEMES, self.rng.randint(1, 2))]
+        pairs += self.themes()
         if self.rng.random() < 0.5:
             pairs.append((term(FOAF, "homepage"), f"<{HOMEPAGE}project/{name.lower()}-{number}>"))
         self.w.node(project, term(DEF, "Project"), name, *pairs)
@@ -405,7 +412,7 @@ class Generator:
 
     def partnership(self, project: str, name: str, number: int, k: int, org: Org) -> None:
         assert org.region is not None
-        role = "lead-partner" if k == 0 else self.rng.choice(("partner",) * 6 + ("co-coordinator", "associated-partner"))
+        role = "lead-partner" if k == 0 else self.rng.choice(OTHER_ROLES)
         pairs = [(term(DEF, "project"), project), (term(DEF, "partnerOrganisation"), org.iri),
                  (term(DEF, "partnerRegion"), org.region.iri),
                  (term(DEF, "partnerRole"), term(f"{DEF}partner-roles/", role))]
@@ -457,7 +464,7 @@ class Generator:
                                     f"{self.rng.choice(ACTIONS)}, with a focus on {topic}.")),
                  (term(DEF, "region"), region.iri), (START, day(self.date_between(1998, 2024)))]
         pairs += [(term(DEF, "owner"), o.iri) for o in owners]
-        pairs += [(term(DCAT, "theme"), term(f"{DEF}themes/", t)) for t in self.rng.sample(THEMES, self.rng.randint(1, 2))]
+        pairs += self.themes()
         if self.rng.random() < 0.4:
             pairs.append((ALT_LABEL, text(f"GP {number}.{k} {topic}")))
         if self.rng.random() < 0.5:

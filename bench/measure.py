@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
 ACCEPT = {"accept": "application/sparql-results+json"}
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class QueryFailedError(Exception):
@@ -29,6 +32,8 @@ class Drive:
     clients: int
     latencies: list[float] = field(default_factory=list)
     wall: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float | None = None
     error: str | None = None
 
     @property
@@ -71,23 +76,58 @@ def rows(body: bytes) -> str:
     return str(len(answer["results"]["bindings"]))
 
 
-def drive(url: str, queries: list[str], clients: int, total: int, budget: float, timeout: float) -> Drive:
-    """Send up to `total` requests from `clients` threads for at most `budget` s, cycling through `queries`."""
+@dataclass
+class Clock:
+    """When a drive started and ended, its deadline, and the CPU times at its start."""
+
+    start: float = 0.0
+    end: float = 0.0
+    deadline: float = math.inf
+    client_cpu: float = 0.0
+    server_cpu: float | None = None
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process so far (all its threads), from /proc."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def drive(url: str, queries: list[str], clients: int, total: int, budget: float, timeout: float,
+          server_pid: int | None = None) -> Drive:
+    """Send up to `total` requests from `clients` threads for at most `budget` s, cycling through `queries`.
+
+    Also measures the CPU seconds this client process and the server process (`server_pid`) spent meanwhile.
+    """
     result = Drive(clients)
     lock = threading.Lock()
     issued = 0
-    deadline = time.perf_counter() + budget
+    clock = Clock()
+
+    def start_clock() -> None:  # runs once, when every client holds its connection pool, before any request
+        clock.server_cpu = cpu_seconds(server_pid)
+        clock.client_cpu = time.process_time()
+        clock.start = time.perf_counter()
+        clock.deadline = clock.start + budget
 
     def next_query() -> str | None:
         nonlocal issued
         with lock:
-            if issued >= total or result.error or time.perf_counter() > deadline:
+            if issued >= total or result.error or time.perf_counter() > clock.deadline:
                 return None
             issued += 1
             return queries[(issued - 1) % len(queries)]
 
+    ready = threading.Barrier(clients, action=start_clock, timeout=60)
+
     def client_loop() -> None:
         with httpx.Client(timeout=timeout) as client:
+            ready.wait()
             while (query := next_query()) is not None:
                 try:
                     seconds, _ = send(client, url, query)
@@ -97,12 +137,16 @@ def drive(url: str, queries: list[str], clients: int, total: int, budget: float,
                     return
                 with lock:
                     result.latencies.append(seconds)
+                    clock.end = time.perf_counter()
 
     threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=budget + timeout + 30)
-    result.wall = time.perf_counter() - started
+        thread.join(timeout=budget + timeout + 90)
+    result.client_cpu = time.process_time() - clock.client_cpu  # this (client) process, all its threads
+    server_now = cpu_seconds(server_pid)
+    if server_now is not None and clock.server_cpu is not None:
+        result.server_cpu = server_now - clock.server_cpu
+    result.wall = max(clock.end - clock.start, 0.0)
     return result

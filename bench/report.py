@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 BASELINE = "oxigraph-mem"
@@ -20,6 +21,11 @@ def ratio(value: float | None, base: float | None) -> str:
     return num(value / base) + "x" if value is not None and base else "-"
 
 
+def cores(cpu: float | None, wall: float | None) -> str:
+    """CPU seconds per wall second: how many cores a process kept busy."""
+    return f"{cpu / wall:.2f}" if cpu is not None and wall else "-"
+
+
 def table(rows: list[list[str]], right: set[int]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
@@ -32,7 +38,7 @@ def table(rows: list[list[str]], right: set[int]) -> str:
 
 
 def server_table(run: dict[str, Any]) -> str:
-    base = next((s for s in run["servers"] if s["server"] == BASELINE and "load_s" in s), {})
+    base: dict[str, Any] = next((s for s in run["servers"] if s["server"] == BASELINE and "load_s" in s), {})
     rows = [["server", "load s", "load ÷ mem", "loader RSS MiB", "server RSS MiB", "RSS ÷ mem", "store MiB",
              "triples in store"]]
     for s in run["servers"]:
@@ -47,8 +53,8 @@ def server_table(run: dict[str, Any]) -> str:
 
 
 def class_rows(name: str, run: dict[str, Any], clients: list[int]) -> list[list[str]]:
-    base = next((s["classes"].get(name, {}) for s in run["servers"] if s["server"] == BASELINE
-                 and "classes" in s), {})
+    base: dict[str, Any] = next((s["classes"].get(name, {}) for s in run["servers"]
+                                 if s["server"] == BASELINE and "classes" in s), {})
     first, last = f"c{clients[0]}", f"c{clients[-1]}"
     rows = []
     for s in run["servers"]:
@@ -63,8 +69,10 @@ def class_rows(name: str, run: dict[str, Any], clients: list[int]) -> list[list[
         row = [name, s["server"], result["rows"] + rows_flag, num(lead.get("median_ms")), num(lead.get("p95_ms"))]
         row += [num(result.get(f"c{c}", {}).get("qps")) + ("!" if result.get(f"c{c}", {}).get("error") else "")
                 for c in clients]
-        row += [ratio(lead.get("median_ms"), base.get(first, {}).get("median_ms")),
-                ratio(result.get(last, {}).get("qps"), base.get(last, {}).get("qps"))]
+        tail = result.get(last, {})
+        row += [cores(tail.get("server_cpu_s"), tail.get("wall_s")),
+                ratio(lead.get("median_ms"), base.get(first, {}).get("median_ms")),
+                ratio(tail.get("qps"), base.get(last, {}).get("qps"))]
         rows.append(row)
     return rows
 
@@ -72,7 +80,7 @@ def class_rows(name: str, run: dict[str, Any], clients: list[int]) -> list[list[
 def class_table(run: dict[str, Any], clients: list[int]) -> str:
     names = list(dict.fromkeys(n for s in run["servers"] for n in s.get("classes", {})))
     head = ["class", "server", "rows", f"median ms @{clients[0]}", f"p95 ms @{clients[0]}",
-            *[f"q/s @{c}" for c in clients], "median ÷ mem", f"q/s @{clients[-1]} ÷ mem"]
+            *[f"q/s @{c}" for c in clients], f"server CPU @{clients[-1]}", "median ÷ mem", f"q/s @{clients[-1]} ÷ mem"]
     rows = [head]
     for name in names:
         rows.extend(class_rows(name, run, clients))
@@ -98,10 +106,18 @@ def render(run: dict[str, Any], args: argparse.Namespace) -> str:
              f"at most {args.budget:g} s per class and client count; 'mix' interleaves all classes.",
              "rows: of the first parameter set; * = differs from oxigraph-mem (ecrn-kg's default graph is the union "
              "of the data, the ontology and its RDFS entailments). ! = the drive stopped on an error (below).",
-             "median ÷ mem: latency ratio to oxigraph-mem (> 1 is slower); q/s ÷ mem: throughput ratio (< 1 is slower)."]
+             f"server CPU @{args.clients[-1]}: cores the server process kept busy during the {args.clients[-1]}-client "
+             "drive (CPU seconds per wall second, all its threads).",
+             "median ÷ mem: latency ratio to oxigraph-mem (> 1 is slower); "
+             "q/s ÷ mem: throughput ratio (< 1 is slower)."]
     for s in run["servers"]:
         if s.get("how"):
             lines.append(f"{s['server']}: {s['how']}" + (f"; {s['note']}" if s.get("note") else ""))
+    cores = [v["client_cpu_s"] / v["wall_s"] for s in run["servers"] for r in s.get("classes", {}).values()
+             for k, v in r.items() if k == f"c{args.clients[-1]}" and v.get("wall_s")]
+    if cores:
+        lines.append(f"the client process (httpx, {args.clients[-1]} threads) used up to {max(cores):.2f} CPU cores "
+                     f"of the machine's {os.cpu_count()} while driving {args.clients[-1]} clients.")
     found = problems(run)
     if found:
         lines += ["", "errors:", *[f"  {p}" for p in found]]

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
 import measure
 from generate import generate, parse_size
 from report import render
@@ -100,12 +101,15 @@ def instantiate(query: str, sets: list[dict[str, str]]) -> list[str]:
     """The query text for each parameter set (one text when the query has no placeholder)."""
     if not PLACEHOLDER.search(query):
         return [query]
-    return [PLACEHOLDER.sub(lambda m, v=values: f"<{v[m.group(1)]}>", query) for values in sets]
+    def fill(values: dict[str, str]) -> str:
+        return PLACEHOLDER.sub(lambda match: f"<{values[match.group(1)]}>", query)
+
+    return [fill(values) for values in sets]
 
 
 # ---------------------------------------------------------------------------------------------- one server
 def count_triples(url: str, timeout: float) -> int | None:
-    with measure.httpx.Client(timeout=timeout) as client:
+    with httpx.Client(timeout=timeout) as client:
         try:
             _, body = measure.send(client, url, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         except measure.QueryFailedError:
@@ -114,7 +118,7 @@ def count_triples(url: str, timeout: float) -> int | None:
 
 
 def warm_up(url: str, texts: list[str], timeout: float) -> dict[str, Any]:
-    with measure.httpx.Client(timeout=timeout) as client:
+    with httpx.Client(timeout=timeout) as client:
         try:
             seconds, body = measure.send(client, url, texts[0])
         except measure.QueryFailedError as error:
@@ -130,14 +134,16 @@ def recover(url: str, timeout: float) -> None:
 
 
 def bench_class(url: str, texts: list[str], clients: list[int], repeat: int, args: argparse.Namespace,
-                scale: int = 1) -> dict[str, Any]:
+                pid: int | None, scale: int = 1) -> dict[str, Any]:
     result = warm_up(url, texts, args.timeout)
     if "error" in result:
         return result
     for c in clients:
-        d = measure.drive(url, texts, c, total=repeat * c * scale, budget=args.budget, timeout=args.timeout)
+        d = measure.drive(url, texts, c, total=repeat * c * scale, budget=args.budget, timeout=args.timeout,
+                          server_pid=pid)
         result[f"c{c}"] = {"n": len(d.latencies), "median_ms": d.median_ms, "p95_ms": d.p95_ms, "qps": d.qps,
-                           "wall_s": d.wall, "error": d.error}
+                           "wall_s": d.wall, "client_cpu_s": d.client_cpu, "server_cpu_s": d.server_cpu,
+                           "error": d.error}
         if d.error:
             recover(url, args.timeout)
     return result
@@ -160,10 +166,11 @@ def bench_server(server: Server, data: Path, texts: dict[str, list[str]], args: 
         record["triples"] = count_triples(started.query_url, args.timeout)
         log(f"{server.name}: loaded in {started.load_seconds:.1f} s, {record['triples']} triples")
         for name, variants in texts.items():
-            record["classes"][name] = bench_class(started.query_url, variants, args.clients, repeat, args)
+            record["classes"][name] = bench_class(started.query_url, variants, args.clients, repeat, args, server.pid)
             log(f"{server.name}: {name} {summary(record['classes'][name])}")
         record["classes"]["mix"] = bench_class(started.query_url, mix(texts), args.clients, repeat, args,
-                                               scale=len(texts))
+                                               server.pid, scale=len(texts))
+        record["classes"]["mix"]["rows"] = "-"
     except ServerError as error:
         record["error"] = str(error)
         log(f"{server.name}: {error}")
@@ -175,11 +182,11 @@ def bench_server(server: Server, data: Path, texts: dict[str, list[str]], args: 
 
 def summary(result: dict[str, Any]) -> str:
     if "error" in result:
-        return result["error"]
+        return str(result["error"])
     parts = [f"rows {result['rows']}"]
     for key, value in result.items():
         if key.startswith("c") and isinstance(value, dict) and value["median_ms"] is not None:
-            parts.append(f"{key}: med {value['median_ms']:.1f} ms, {value['qps']:.1f} q/s"
+            parts.append(f"{key}: med {value['median_ms']:.1f} ms, {value['qps'] or 0:.1f} q/s"
                          + (f" ({value['error']})" if value["error"] else ""))
     return "; ".join(parts)
 
@@ -219,8 +226,9 @@ def run_size(label: str, path: Path, args: argparse.Namespace, procs: Processes)
     sets = bindings(path, args.seed)
     texts = {name: instantiate(q, sets) for name, q in load_queries().items()}
     triples = file_triples(path)
-    outcome: dict[str, Any] = {"size": label, "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
-                               "file_triples": triples, "file_mb": path.stat().st_size / 2**20, "servers": []}
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    outcome: dict[str, Any] = {"size": label, "file": str(shown), "file_triples": triples,
+                               "file_mb": path.stat().st_size / 2**20, "servers": []}
     workdir = ROOT / "var" / "bench" / "run" / label
     for name in args.servers:
         reason = plan(name, triples, args)
@@ -262,7 +270,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, help="seconds per class and client count at most (default 20)")
     parser.add_argument("--timeout", type=float, help="seconds one request may take (default 120)")
     parser.add_argument("--load-timeout", type=float, default=1200, help="seconds a load or start may take")
-    parser.add_argument("--rdflib-max-triples", type=int, default=200_000, help="skip rdflib-endpoint above this")
+    parser.add_argument("--rdflib-max-triples", type=int, default=2_000_000, help="skip rdflib-endpoint above this")
     parser.add_argument("--quick", action="store_true", help="small run: 20k triples, 5 repeats, 3 s budgets")
     parser.add_argument("--setup", action="store_true", help="create the comparison servers' venvs and exit")
     args = parser.parse_args(argv)
@@ -295,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.setup:
         setup()
         return 0
-    handlers: dict[int, Callable[..., Any] | int | None] = {}
+    handlers: dict[signal.Signals, Callable[..., Any] | int | None] = {}
     for sig in (signal.SIGTERM, signal.SIGHUP):
         handlers[sig] = signal.signal(sig, on_signal)
     procs = Processes(ROOT / "var" / "bench" / "logs")

@@ -6,6 +6,7 @@ its own group id (SIGTERM, then SIGKILL after a grace period), also when the run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -89,7 +90,7 @@ class Processes:
         text = path.read_text(errors="replace") if path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def wait(self, proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, float]:
+    def wait(self, proc: subprocess.Popen[bytes], label: str, timeout: float) -> tuple[int, float]:
         """Wait (at most `timeout` s) for a process to exit; return its exit code and its peak RSS in MiB."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -100,7 +101,7 @@ class Processes:
                 return proc.returncode, usage.ru_maxrss / 1024
             time.sleep(0.05)
         self.stop(proc)
-        raise ServerError(f"{proc.args[0]} did not finish within {timeout:.0f} s; stopped")
+        raise ServerError(f"{label} did not finish within {timeout:.0f} s; stopped")
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is None:
@@ -115,23 +116,26 @@ class Processes:
 
     @staticmethod
     def _signal(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)  # the group this run created for this child (start_new_session)
-        except ProcessLookupError:
-            pass
 
     def stop_all(self) -> None:
         for proc in list(self.running):
             self.stop(proc)
 
 
-def answers(url: str, timeout: float = 5.0) -> bool:
+def status(url: str, timeout: float = 5.0) -> int | None:
+    """The HTTP status of ASK {} at `url`, or None when nothing answers (yet)."""
     try:
         response = httpx.post(url, data={"query": ASK_NOTHING}, timeout=timeout,
                               headers={"accept": "application/sparql-results+json"})
     except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+        return None
+    return response.status_code
+
+
+def answers(url: str, timeout: float = 5.0) -> bool:
+    return status(url, timeout) == 200
 
 
 class Server:
@@ -158,24 +162,32 @@ class Server:
             if self.proc.poll() is not None:
                 raise ServerError(f"{self.name} exited with {self.proc.returncode}:\n"
                                   f"{self.procs.log_tail(f'{self.name}-serve')}")
-            if answers(url):
+            code = status(url)
+            if code == 200:
                 return
+            if code is not None:
+                raise ServerError(f"{self.name} answered ASK {{}} at {url} with HTTP {code}")
             time.sleep(0.2)
         raise ServerError(f"{self.name} did not answer within {self.timeout:.0f} s")
 
     def fresh_store(self) -> Path:
         self.store = self.workdir / f"{self.name}-store"
         shutil.rmtree(self.store, ignore_errors=True)
+        self.workdir.mkdir(parents=True, exist_ok=True)
         return self.store
 
     def load_with(self, argv: list[str]) -> tuple[float, float]:
         """Run a loader process to its end; return its wall time and its peak RSS."""
         started = time.perf_counter()
         proc = self.procs.spawn(f"{self.name}-load", argv)
-        code, rss = self.procs.wait(proc, self.timeout)
+        code, rss = self.procs.wait(proc, f"{self.name} load", self.timeout)
         if code != 0:
             raise ServerError(f"{self.name} load exited with {code}:\n{self.procs.log_tail(f'{self.name}-load')}")
         return time.perf_counter() - started, rss
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
 
     def stop(self) -> float | None:
         """Stop the server; return its peak RSS in MiB (read just before it stops)."""
@@ -201,7 +213,8 @@ class EcrnKg(Server):
         port = free_port()
         self.serve([str(self.exe), "serve", "--store", str(store), "--host", HOST, "--port", str(port)],
                    f"http://{HOST}:{port}/sparql")
-        return Started(f"http://{HOST}:{port}/sparql", seconds, rss)
+        said = self.procs.log_tail(f"{self.name}-load", 1)
+        return Started(f"http://{HOST}:{port}/sparql", seconds, rss, note=f"it said: {said}")
 
 
 def oxigraph_exe() -> Path:
@@ -242,15 +255,14 @@ class OxigraphMemory(Server):
 
 class RdflibEndpoint(Server):
     name = "rdflib-endpoint"
-    notes = "rdflib-endpoint serve FILE (rdflib in-memory Dataset); load = start until it answers"
+    notes = "rdflib-endpoint serve FILE (rdflib in-memory Dataset, endpoint at /); load = start until it answers"
     exe = VENVS / "rdflib-endpoint" / "bin" / "rdflib-endpoint"
 
     def start(self, data: Path) -> Started:
         port = free_port()
         started = time.perf_counter()
-        self.serve([str(self.exe), "serve", str(data), "--host", HOST, "--port", str(port)],
-                   f"http://{HOST}:{port}/sparql")
-        return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
+        self.serve([str(self.exe), "serve", str(data), "--host", HOST, "--port", str(port)], f"http://{HOST}:{port}/")
+        return Started(f"http://{HOST}:{port}/", time.perf_counter() - started,
                        note="load time includes Python start-up")
 
 

@@ -1,12 +1,16 @@
 """The real graph in data/: it conforms, every resource has a source, one file per kind."""
 
+from pathlib import Path
+
 import pytest
 
 from graph import EmbeddedStore, assets
 from graph.load import default_files, validate_files
 
 ID = "https://w3id.org/ecrn/id/"
-PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "skos": "http://www.w3.org/2004/02/skos/core#"}
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 # The classes each data file is about: a file holds its own kind of thing.
 KINDS = {
@@ -57,3 +61,16 @@ def test_no_partner_organisation_is_invented_for_teesside(store: EmbeddedStore) 
     assert not store.query(f"""ASK {{ ?p <https://w3id.org/ecrn/def/project> <{ID}project/chemclust> ;
         <https://w3id.org/ecrn/def/partnerRegion> <{ID}region/teesside> ;
         <https://w3id.org/ecrn/def/partnerOrganisation> ?o }}""").boolean
+
+
+def test_every_name_in_another_language_is_copied_from_the_sources(store: EmbeddedStore) -> None:
+    """Names are copied exactly from the fact sheets; a translation no source gives would be invented."""
+    sources = SHARED / "data"
+    assert sorted(sources.glob("*.md")), f"no fact sheets in {sources}"
+    text = " ".join(" ".join(p.read_text(encoding="utf-8").split()).lower() for p in sources.glob("*.md"))
+    rows = store.query("""SELECT ?s ?name WHERE { GRAPH ?g { ?s ?p ?name } FILTER(STRSTARTS(STR(?g),
+        "https://w3id.org/ecrn/graph/data/") && ?p IN (rdfs:label, skos:altLabel, skos:prefLabel)
+        && LANG(?name) != "" && !LANGMATCHES(LANG(?name), "en")) }""", prefixes=PREFIXES).rows()
+    assert len(rows) > 20
+    unsourced = [(r["s"], r["name"]) for r in rows if " ".join(r["name"].split()).lower() not in text]
+    assert not unsourced

@@ -20,6 +20,7 @@ import yaml
 from graph import assets
 from graph.errors import NamedQueryError
 from graph.namespaces import STANDARD_PREFIXES, Namespaces
+from graph.pool import Job
 from graph.store import QueryResult, Store
 from graph.terms import ABSOLUTE_IRI, IRI, Literal, Term
 
@@ -94,6 +95,11 @@ class NamedQuery:
     def run(self, store: Store, args: dict[str, str], ns: Namespaces | None = None) -> QueryResult:
         substitutions = self.bindings(args)
         return store.query((ns or Namespaces()).rebase(self.text), substitutions=substitutions)
+
+    def job(self, args: dict[str, str], ns: Namespaces, cap: int) -> Job:
+        """The query with its parameters bound, for the worker pool; SELECT answers as SPARQL JSON."""
+        return Job(ns.rebase(self.text), {"select": "json", "ask": "json", "graph": "jsonld"}, cap,
+                   substitutions=self.bindings(args))
 
 
 def parse_named_query(path: Path) -> NamedQuery:

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from graph.errors import GraphError, QueryError, QueryTimeoutError, RemoteEndpointError
 from graph.store import Answer, EmbeddedStore
+from graph.terms import Term
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +43,7 @@ class Job:
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
     remote: bool = False  # the query reaches SERVICE endpoints: their failures are reported without detail
+    substitutions: dict[str, Term] = field(default_factory=dict)  # named-query parameters, bound as terms
 
 
 def _serve(conn: Connection, store: EmbeddedStore) -> None:
@@ -55,7 +57,8 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
             return
         try:
             result = store.query(job.sparql, union=job.union, prefixes=job.prefixes or None, base_iri=job.base_iri,
-                                 default_graphs=job.default_graphs, named_graphs=job.named_graphs)
+                                 default_graphs=job.default_graphs, named_graphs=job.named_graphs,
+                                 substitutions=job.substitutions or None)
             fmt = job.formats.get(result.kind)
             answer = result.capped(fmt, job.cap) if fmt else Answer(result.kind, None)
             more = len(answer.body) > CHUNK

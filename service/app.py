@@ -9,12 +9,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from graph import EmbeddedStore, QueryPool, open_store
+from graph import EmbeddedStore, QueryPool, load_named_queries, open_store
 from graph.pool import CHUNK
 from service import problems
 from service.answer_cache import AnswerCache
 from service.description import StatisticsCache
-from service.routes import dataset, graph_store, health, sparql
+from service.routes import dataset, graph_store, health, queries, sparql
 from service.settings import Settings
 
 
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     app.include_router(health.router)
     app.include_router(dataset.router)
     app.include_router(graph_store.router)
+    app.include_router(queries.router(load_named_queries(), settings))
     return app

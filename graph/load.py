@@ -86,13 +86,17 @@ def load_default(store: EmbeddedStore, base: str = DEFAULT_BASE, progress: Progr
     return load_files(store, default_files(), base, progress)
 
 
-def open_store(path: Path | None, base: str = DEFAULT_BASE, progress: Progress | None = None) -> EmbeddedStore:
-    """Open a store with the ChemClust graph: reuse an on-disk store that holds a finished load as it is."""
+def open_store(path: Path | None, base: str = DEFAULT_BASE, progress: Progress | None = None,
+               extra: list[Path] | None = None, validate: bool = True) -> EmbeddedStore:
+    """Open a store with the ChemClust graph (and `extra` files): an on-disk store that holds a finished load is
+    reused as it is."""
     store = EmbeddedStore(path)
     if store.has_graph(Namespaces(base).meta_graph):
         log.info("reopened store at %s (%d quads)", path, len(store))
-        return store
-    load_default(store, base, progress)
+    else:
+        load_default(store, base, progress)
+    if extra:
+        load_files(store, extra, base, progress, validate)
     return store
 
 

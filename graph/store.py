@@ -263,9 +263,15 @@ class EmbeddedStore:
         self._store.extend(other.quads_except(graphs))
 
     def replace_graphs(self, staging: EmbeddedStore, graphs: list[str]) -> None:
-        """Atomically make `graphs` hold exactly what they hold in `staging`: all or nothing."""
+        """Make `graphs` hold exactly what they hold in `staging`, all or nothing.
+
+        An empty store is bulk-loaded (fast, not one transaction) with the last graph written in a transaction
+        after the rest: a store holds that graph only when the whole load got through.
+        """
         if len(self._store) == 0:
-            self._store.extend(staging._quads_in(graphs))
+            self._store.bulk_extend(staging._quads_in(graphs[:-1]))
+            self._store.flush()
+            self._store.extend(staging._quads_in(graphs[-1:]))
             return
         self.update(_replace_update(staging, graphs))
 

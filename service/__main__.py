@@ -52,13 +52,17 @@ def _open(store: Path | None) -> EmbeddedStore:
 @cli.command()
 def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
           port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-          store: StoreOption = None) -> None:
-    """Serve the graph over HTTP (SPARQL endpoint, health)."""
+          store: StoreOption = None,
+          data: Annotated[list[Path] | None, typer.Option(help="More RDF files to load at start (repeatable).")] = None,
+          validate: Annotated[bool, typer.Option(help="Check --data files against the shapes.")] = True) -> None:
+    """Serve the graph over HTTP (SPARQL endpoint, graph store, named queries, descriptions)."""
     import uvicorn
 
     from service.app import create_app
 
     settings = _settings(store)
+    if data:
+        settings = settings.model_copy(update={"data_files": data, "validate_data_files": validate})
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 

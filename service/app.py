@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if store is None:
-            app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri)
+            app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri, None,
+                                                      settings.data_files, settings.validate_data_files)
         app.state.pool = QueryPool(app.state.store, settings.query_workers)
         app.state.statistics = StatisticsCache(app.state.pool)
         app.state.answers = AnswerCache(settings.answer_cache_bytes, max_entry_bytes=CHUNK)

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
 
     base_iri: str = Field(DEFAULT_BASE, description="Base of every IRI the graph mints; must end with '/'.")
     store_path: Path | None = Field(None, description="Directory of an on-disk store; empty means in memory.")
+    data_files: list[Path] = Field([], description="More RDF files to load at start, beside the ChemClust graph.")
+    validate_data_files: bool = Field(True, description="Check those files against the shapes (off: trusted bulk).")
     host: str = Field("127.0.0.1", description="Address `ecrn-kg serve` listens on.")
     port: int = Field(8000, description="Port `ecrn-kg serve` listens on.")
     union_default_graph: bool = Field(True, description="Queries see the union of all named graphs as default graph.")

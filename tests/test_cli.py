@@ -29,9 +29,10 @@ def disk_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_serve_answers_http_on_the_given_port(disk_store: Path) -> None:
+def test_serve_answers_http_on_the_given_port_with_more_data(disk_store: Path) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "service", "serve", "--port", str(port), "--store", str(disk_store)]
+    command = [sys.executable, "-m", "service", "serve", "--port", str(port), "--store", str(disk_store),
+               "--data", str(TEST_DATA / "tiny.ttl")]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -43,6 +44,8 @@ def test_serve_answers_http_on_the_given_port(disk_store: Path) -> None:
                 assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
                 time.sleep(0.2)
         assert response.status_code == 200 and response.json()["quads"] > 1000
+        tiny = "ASK { <https://w3id.org/ecrn/id/organisation/tiny-agency> a <http://www.w3.org/ns/org#Organization> }"
+        assert httpx.get(f"http://127.0.0.1:{port}/sparql", params={"query": tiny}).json()["boolean"] is True
     finally:
         server.terminate()
         server.wait(timeout=30)

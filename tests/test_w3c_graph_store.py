@@ -15,11 +15,12 @@ Before each entry the store is emptied through the service itself, with the SPAR
 the store records empty graphs (sd:EmptyGraphs), CLEAR only removes triples (SPARQL 1.1 Update, 3.2.2), and an empty
 graph left over from an earlier entry would rightly turn that entry's "PUT creates a graph: 201" into a 204.
 
-Deviations, both by design of ecrn-kg:
-- Graphs are addressed indirectly only (?graph=<IRI> and ?default). Entries that require mf:DirectGraphIdentification
-  (paths such as /gsp/person/1.ttl) are still listed as tests but skipped; nothing else is skipped.
-- The manifests predate authentication and our server only writes for a bearer token, so every PUT, POST and DELETE
-  also carries `Authorization: Bearer <token>`. A 4xx the manifest expects can therefore never be earned by a 401.
+Graphs are addressed both ways the protocol defines: indirectly (?graph=<IRI>, ?default) and directly (a path such
+as /gsp/person/1.ttl becomes /rdf-graph-store/person/1.ttl, whose IRI is the graph's).
+
+One deviation, by design of ecrn-kg: the manifests predate authentication and our server only writes for a bearer
+token, so every PUT, POST and DELETE also carries `Authorization: Bearer <token>`. A 4xx the manifest expects can
+therefore never be earned by a 401.
 """
 
 from __future__ import annotations
@@ -50,9 +51,6 @@ ENDPOINT = "/rdf-graph-store"
 TOKEN = "w3c-gsp-test-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 WRITES = frozenset({"PUT", "POST", "DELETE"})
-DIRECT = MF.DirectGraphIdentification
-SKIP_DIRECT = pytest.mark.skip(reason="requires mf:DirectGraphIdentification, which ecrn-kg does not offer: "
-                                      "graphs are addressed with ?graph=")
 
 HTS = "http://www.w3.org/2011/http-statusCodes#"
 STATUS_CODES = {
@@ -183,8 +181,7 @@ def load_manifest() -> list[Entry]:
 
 
 ENTRIES = load_manifest()
-PARAMS = [pytest.param(entry, id=entry.id, marks=[SKIP_DIRECT] if str(DIRECT) in entry.requires else [])
-          for entry in ENTRIES]
+PARAMS = [pytest.param(entry, id=entry.id) for entry in ENTRIES]
 
 
 @pytest.fixture(scope="module")

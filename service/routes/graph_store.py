@@ -1,4 +1,5 @@
-"""The SPARQL 1.1 Graph Store HTTP Protocol at /rdf-graph-store, with indirect graph identification."""
+"""The SPARQL 1.1 Graph Store HTTP Protocol at /rdf-graph-store: indirect identification (?graph=, ?default)
+and direct identification (a path below the endpoint, whose IRI is the graph's)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from service.settings import Settings
 
 router = APIRouter(tags=["graph store"])
 PATH = "/rdf-graph-store"
+DIRECT = PATH + "/{path:path}"  # direct identification: the request IRI names the graph
 UPLOAD_FORMATS = {**{m: f for m, f in negotiation.GRAPH_MEDIA_TYPES.items() if f not in ("nquads", "trig")},
                   "application/x-turtle": "turtle", "text/plain": "ntriples"}
 GraphParam = Annotated[str | None, Query(description="IRI of the named graph (indirect identification).")]
@@ -33,7 +35,12 @@ DefaultParam = Annotated[str | None, Query(description="Present (empty) to addre
 
 
 def _target(request: Request) -> str | None:
-    """The addressed graph: its IRI, or None for the default graph; exactly one of ?graph= and ?default."""
+    """The addressed graph: its IRI, or None for the default graph. A path below the endpoint identifies the graph
+    directly (the request IRI is the graph IRI); at the endpoint, exactly one of ?graph= and ?default does."""
+    if request.path_params.get("path"):
+        if request.query_params:
+            raise ProblemError("a graph addressed by its own IRI takes no ?graph= or ?default")
+        return str(request.url.replace(query="", fragment=""))
     graphs = request.query_params.getlist("graph")
     default = "default" in request.query_params
     if default == bool(graphs) or len(graphs) > 1:
@@ -62,6 +69,7 @@ async def _readable(request: Request, pool: PoolDep, settings: Settings) -> tupl
     return target, choice
 
 
+@router.get(DIRECT, summary="Get the content of a graph identified by its own IRI", include_in_schema=True)
 @router.get(PATH, summary="Get the content of a graph")
 async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                     default: DefaultParam = None) -> Response:
@@ -72,6 +80,7 @@ async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, grap
     return answer_response(head, rest, choice[1], {"Vary": "Accept"})
 
 
+@router.head(DIRECT, summary="Headers of a directly identified graph's content")
 @router.head(PATH, summary="Headers of a graph's content, without the content")
 async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                      default: DefaultParam = None) -> Response:
@@ -79,6 +88,7 @@ async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, gra
     return Response(status_code=200, media_type=choice[1], headers={"Vary": "Accept"})
 
 
+@router.put(DIRECT, summary="Replace the content of a graph identified by its own IRI")
 @router.put(PATH, summary="Replace a graph's content (creates it if need be)")
 async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                     graph: GraphParam = None, default: DefaultParam = None) -> Response:
@@ -92,11 +102,12 @@ async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: 
     return Response(status_code=204 if existed else 201)
 
 
+@router.post(DIRECT, summary="Add to the content of a graph identified by its own IRI")
 @router.post(PATH, summary="Add to a graph's content; without a graph, create a new graph (201, Location)")
 async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                      graph: GraphParam = None, default: DefaultParam = None) -> Response:
     require_writer(request, settings)
-    created = not request.query_params
+    created = not request.query_params and not request.path_params.get("path")
     target = f"{settings.base_iri}graph/uploads/{uuid.uuid4()}" if created else _target(request)
     existed = not created and await _exists(pool, target, settings)
     upload = await _upload(request, settings)
@@ -107,6 +118,7 @@ async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings:
     return Response(status_code=204 if existed else 201)
 
 
+@router.delete(DIRECT, summary="Delete a graph identified by its own IRI")
 @router.delete(PATH, summary="Delete a graph")
 async def delete_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                        graph: GraphParam = None, default: DefaultParam = None) -> Response:

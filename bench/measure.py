@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
 ACCEPT = {"accept": "application/sparql-results+json"}
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class QueryFailedError(Exception):
@@ -87,22 +85,11 @@ class Clock:
     server_cpu: float | None = None
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of a process so far (all its threads), from /proc."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
 def drive(url: str, queries: list[str], clients: int, total: int, budget: float, timeout: float,
-          server_pid: int | None = None) -> Drive:
+          server_cpu: Callable[[], float | None] = lambda: None) -> Drive:
     """Send up to `total` requests from `clients` threads for at most `budget` s, cycling through `queries`.
 
-    Also measures the CPU seconds this client process and the server process (`server_pid`) spent meanwhile.
+    Also measures the CPU seconds this client process and the server (`server_cpu` reads its total) spent meanwhile.
     """
     result = Drive(clients)
     lock = threading.Lock()
@@ -110,7 +97,7 @@ def drive(url: str, queries: list[str], clients: int, total: int, budget: float,
     clock = Clock()
 
     def start_clock() -> None:  # runs once, when every client holds its connection pool, before any request
-        clock.server_cpu = cpu_seconds(server_pid)
+        clock.server_cpu = server_cpu()
         clock.client_cpu = time.process_time()
         clock.start = time.perf_counter()
         clock.deadline = clock.start + budget
@@ -145,7 +132,7 @@ def drive(url: str, queries: list[str], clients: int, total: int, budget: float,
     for thread in threads:
         thread.join(timeout=budget + timeout + 90)
     result.client_cpu = time.process_time() - clock.client_cpu  # this (client) process, all its threads
-    server_now = cpu_seconds(server_pid)
+    server_now = server_cpu()
     if server_now is not None and clock.server_cpu is not None:
         result.server_cpu = server_now - clock.server_cpu
     result.wall = max(clock.end - clock.start, 0.0)

@@ -39,17 +39,18 @@ def table(rows: list[list[str]], right: set[int]) -> str:
 
 def server_table(run: dict[str, Any]) -> str:
     base: dict[str, Any] = next((s for s in run["servers"] if s["server"] == BASELINE and "load_s" in s), {})
-    rows = [["server", "load s", "load ÷ mem", "loader RSS MiB", "server RSS MiB", "RSS ÷ mem", "store MiB",
-             "triples in store"]]
+    rows = [["server", "load s", "load ÷ mem", "loader RSS MiB", "server RSS MiB", "RSS ÷ mem", "PSS MiB",
+             "processes", "store MiB", "triples in store"]]
     for s in run["servers"]:
         if "skipped" in s or "load_s" not in s:
             rows.append([s["server"], s.get("skipped") or f"failed: {s.get('error', '?').splitlines()[0]}",
-                         *[""] * 6])
+                         *[""] * 8])
             continue
         rows.append([s["server"], num(s["load_s"]), ratio(s["load_s"], base.get("load_s")), num(s["loader_rss_mb"]),
-                     num(s["server_rss_mb"]), ratio(s["server_rss_mb"], base.get("server_rss_mb")),
-                     num(s["store_mb"]), f"{s['triples']:,}" if s.get("triples") else "-"])
-    return table(rows, right=set(range(1, 8)))
+                     num(s.get("server_rss_mb")), ratio(s.get("server_rss_mb"), base.get("server_rss_mb")),
+                     num(s.get("server_pss_mb")), str(s.get("processes", "-")), num(s["store_mb"]),
+                     f"{s['triples']:,}" if s.get("triples") else "-"])
+    return table(rows, right=set(range(1, 10)))
 
 
 def class_rows(name: str, run: dict[str, Any], clients: list[int]) -> list[list[str]]:
@@ -100,14 +101,18 @@ def problems(run: dict[str, Any]) -> list[str]:
 
 def render(run: dict[str, Any], args: argparse.Namespace) -> str:
     repeats = {s["server"]: s.get("repeat") for s in run["servers"] if "repeat" in s}
+    last = args.clients[-1]
     lines = [f"== {run['size']}: {run['file']} ({run['file_triples']:,} triples, {run['file_mb']:.1f} MiB)",
              "", server_table(run), "", class_table(run, args.clients), "",
              f"requests per class: {', '.join(f'{k} {v} x clients' for k, v in repeats.items())}; "
              f"at most {args.budget:g} s per class and client count; 'mix' interleaves all classes.",
              "rows: of the first parameter set; * = differs from oxigraph-mem (ecrn-kg's default graph is the union "
              "of the data, the ontology and its RDFS entailments). ! = the drive stopped on an error (below).",
-             f"server CPU @{args.clients[-1]}: cores the server process kept busy during the {args.clients[-1]}-client "
-             "drive (CPU seconds per wall second, all its threads).",
+             "server RSS: sum of the peak RSS (VmHWM) of the server's processes (ecrn-kg: main process and query "
+             "workers, so pages they share count more than once);",
+             "PSS: their proportional set size just before the stop (shared pages split between them).",
+             f"server CPU @{last}: cores the server's processes kept busy during the {last}-client drive "
+             "(CPU seconds per wall second).",
              "median ÷ mem: latency ratio to oxigraph-mem (> 1 is slower); "
              "q/s ÷ mem: throughput ratio (< 1 is slower)."]
     for s in run["servers"]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import re
 import signal
@@ -134,13 +135,13 @@ def recover(url: str, timeout: float) -> None:
 
 
 def bench_class(url: str, texts: list[str], clients: list[int], repeat: int, args: argparse.Namespace,
-                pid: int | None, scale: int = 1) -> dict[str, Any]:
+                server: Server, scale: int = 1) -> dict[str, Any]:
     result = warm_up(url, texts, args.timeout)
     if "error" in result:
         return result
     for c in clients:
         d = measure.drive(url, texts, c, total=repeat * c * scale, budget=args.budget, timeout=args.timeout,
-                          server_pid=pid)
+                          server_cpu=server.cpu_seconds)
         result[f"c{c}"] = {"n": len(d.latencies), "median_ms": d.median_ms, "p95_ms": d.p95_ms, "qps": d.qps,
                            "wall_s": d.wall, "client_cpu_s": d.client_cpu, "server_cpu_s": d.server_cpu,
                            "error": d.error}
@@ -166,16 +167,18 @@ def bench_server(server: Server, data: Path, texts: dict[str, list[str]], args: 
         record["triples"] = count_triples(started.query_url, args.timeout)
         log(f"{server.name}: loaded in {started.load_seconds:.1f} s, {record['triples']} triples")
         for name, variants in texts.items():
-            record["classes"][name] = bench_class(started.query_url, variants, args.clients, repeat, args, server.pid)
+            record["classes"][name] = bench_class(started.query_url, variants, args.clients, repeat, args, server)
             log(f"{server.name}: {name} {summary(record['classes'][name])}")
         record["classes"]["mix"] = bench_class(started.query_url, mix(texts), args.clients, repeat, args,
-                                               server.pid, scale=len(texts))
+                                               server, scale=len(texts))
         record["classes"]["mix"]["rows"] = "-"
     except ServerError as error:
         record["error"] = str(error)
         log(f"{server.name}: {error}")
     finally:
-        record["server_rss_mb"] = server.stop()
+        used = server.stop()
+        if used:
+            record.update(server_rss_mb=used.peak_rss_mb, server_pss_mb=used.pss_mb, processes=used.processes)
         record["store_mb"] = server.store_mb()
     return record
 
@@ -241,6 +244,21 @@ def run_size(label: str, path: Path, args: argparse.Namespace, procs: Processes)
     return outcome
 
 
+def _spin(seconds: float) -> int:
+    end, count = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        count += 1
+    return count
+
+
+def parallel_speedup(seconds: float = 1.5) -> float:
+    """How much work two busy processes get done, relative to one: 2.0 on two free cores."""
+    one = _spin(seconds)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        two = sum(pool.map(_spin, [seconds, seconds]))
+    return two / one
+
+
 def versions() -> dict[str, str]:
     def out(argv: list[str]) -> str:
         try:
@@ -254,7 +272,7 @@ def versions() -> dict[str, str]:
     return {"ecrn-kg": out(["git", "rev-parse", "--short", "HEAD"]) + dirty,
             "pyoxigraph": metadata.version("pyoxigraph"), "oxigraph": out([str(oxigraph_exe()), "--version"]),
             "rdflib-endpoint": out([rdflib_py, "-c", probe]), "python": sys.version.split()[0],
-            "cpus": out(["nproc"])}
+            "cpus": out(["nproc"]), "two busy processes vs one": f"{parallel_speedup():.2f}x"}
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -309,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     procs = Processes(ROOT / "var" / "bench" / "logs")
     started = time.perf_counter()
     results: dict[str, Any] = {"versions": versions(), "args": {k: str(v) for k, v in vars(args).items()}, "runs": []}
+    print(header(results), flush=True)
     try:
         for label, path in data_files(args):
             results["runs"].append(run_size(label, path, args, procs))

@@ -47,16 +47,53 @@ def free_port() -> int:
         return port
 
 
-def peak_rss_mb(pid: int) -> float | None:
-    """The high-water mark of the resident set (VmHWM) of a running process, in MiB."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (so fields[2] is the process group)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
         return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
+
+
+def group(pgid: int) -> list[int]:
+    """The processes of a process group: a server and the workers it forked."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """User + system CPU seconds of a process group so far, including its reaped children."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats = [f for f in (_stat(pid) for pid in group(pgid)) if f]
+    return sum(int(f[11]) + int(f[12]) + int(f[13]) + int(f[14]) for f in stats) / ticks if stats else None
+
+
+def _status_kib(pid: int, key: str, name: str = "status") -> int:
+    try:
+        text = (Path("/proc") / str(pid) / name).read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith(key)), 0)
+
+
+@dataclass
+class Memory:
+    """Memory of a server's process group just before it stops."""
+
+    peak_rss_mb: float  # sum of each process's high-water mark (VmHWM): shared pages count once per process
+    pss_mb: float  # sum of proportional set sizes now: shared pages split between the processes
+    processes: int
+
+
+def memory(pgid: int) -> Memory:
+    pids = group(pgid)
+    peak = sum(_status_kib(pid, "VmHWM:") for pid in pids)
+    pss = sum(_status_kib(pid, "Pss:", "smaps_rollup") for pid in pids)
+    return Memory(peak / 1024, pss / 1024, len(pids))
 
 
 def directory_mb(path: Path) -> float:
@@ -77,10 +114,10 @@ class Processes:
         self.running: list[subprocess.Popen[bytes]] = []
         log_dir.mkdir(parents=True, exist_ok=True)
 
-    def spawn(self, label: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def spawn(self, label: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{label}.log").open("wb")
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=ROOT, env=child_env(), start_new_session=True)
+                                cwd=ROOT, env={**child_env(), **(env or {})}, start_new_session=True)
         log.close()
         self.running.append(proc)
         return proc
@@ -143,6 +180,7 @@ class Server:
 
     name = ""
     notes = ""
+    env: dict[str, str] = {}  # noqa: RUF012 - read-only per-class settings
 
     def __init__(self, procs: Processes, workdir: Path, timeout: float) -> None:
         self.procs = procs
@@ -156,7 +194,7 @@ class Server:
 
     def serve(self, argv: list[str], url: str) -> None:
         """Start the serving process and wait (bounded) until it answers ASK {}."""
-        self.proc = self.procs.spawn(f"{self.name}-serve", argv)
+        self.proc = self.procs.spawn(f"{self.name}-serve", argv, self.env)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -189,22 +227,35 @@ class Server:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
-    def stop(self) -> float | None:
-        """Stop the server; return its peak RSS in MiB (read just before it stops)."""
+    def cpu_seconds(self) -> float | None:
+        return group_cpu_seconds(self.proc.pid) if self.proc else None
+
+    def stop(self) -> Memory | None:
+        """Stop the server; return the memory of its processes, read just before they stop."""
         if self.proc is None:
             return None
-        rss = peak_rss_mb(self.proc.pid)
+        used = memory(self.proc.pid)
         self.procs.stop(self.proc)
         self.proc = None
-        return rss
+        return used
 
     def store_mb(self) -> float | None:
         return directory_mb(self.store) if self.store else None
 
 
+def ecrn_kg_version() -> str:
+    """The commit of the working tree ecrn-kg runs from (an editable install), marked when graph/ or service/ differ."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT, timeout=30).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if git("status", "--porcelain", "graph",
+                                                                                   "service") else "")
+
+
 class EcrnKg(Server):
     name = "ecrn-kg"
-    notes = "ecrn-kg load --no-validate (adds the ontology and RDFS entailments), then ecrn-kg serve --store"
+    notes = ("ecrn-kg load --no-validate (adds the ontology and RDFS entailments), then ecrn-kg serve --store, "
+             "default settings (answer cache on)")
     exe = ROOT / ".venv" / "bin" / "ecrn-kg"
 
     def start(self, data: Path) -> Started:
@@ -214,7 +265,14 @@ class EcrnKg(Server):
         self.serve([str(self.exe), "serve", "--store", str(store), "--host", HOST, "--port", str(port)],
                    f"http://{HOST}:{port}/sparql")
         said = self.procs.log_tail(f"{self.name}-load", 1)
-        return Started(f"http://{HOST}:{port}/sparql", seconds, rss, note=f"it said: {said}")
+        return Started(f"http://{HOST}:{port}/sparql", seconds, rss,
+                       note=f"commit {ecrn_kg_version()}; load said: {said}")
+
+
+class EcrnKgNoCache(EcrnKg):
+    name = "ecrn-kg-nocache"
+    notes = "the same with ECRN_ANSWER_CACHE_BYTES=0: every query runs in a worker"
+    env = {"ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
 
 
 def oxigraph_exe() -> Path:
@@ -266,12 +324,14 @@ class RdflibEndpoint(Server):
                        note="load time includes Python start-up")
 
 
-SERVERS: dict[str, type[Server]] = {s.name: s for s in (EcrnKg, OxigraphMemory, OxigraphDisk, RdflibEndpoint)}
+SERVERS: dict[str, type[Server]] = {
+    s.name: s for s in (EcrnKg, EcrnKgNoCache, OxigraphMemory, OxigraphDisk, RdflibEndpoint)}
 
 
 def missing(name: str) -> str | None:
     """Why a server cannot run here (its executable is missing), or None."""
-    exe = {"ecrn-kg": EcrnKg.exe, "rdflib-endpoint": RdflibEndpoint.exe}.get(name) or oxigraph_exe()
+    exe = {"ecrn-kg": EcrnKg.exe, "ecrn-kg-nocache": EcrnKg.exe, "rdflib-endpoint": RdflibEndpoint.exe}.get(name) \
+        or oxigraph_exe()
     if exe.exists():
         return None
     return f"{exe} is missing: run `.venv/bin/python bench/run.py --setup` (or `make install` for ecrn-kg)"

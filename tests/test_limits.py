@@ -26,6 +26,13 @@ def strict(store: EmbeddedStore) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def patient(store: EmbeddedStore) -> Iterator[TestClient]:
+    """A longer time limit, so that what happens meanwhile does not race the deadline on a busy machine."""
+    with TestClient(create_app(Settings(query_timeout=6, query_workers=2), store=store)) as client:
+        yield client
+
+
 def worker_pids(client: TestClient) -> set[int]:
     pool = client.app.state.pool  # type: ignore[attr-defined]
     return {w.process.pid for w in list(pool._idle.queue)}
@@ -47,23 +54,24 @@ def test_a_runaway_query_is_stopped_at_the_time_limit_and_its_worker_killed(stri
     assert len(worker_pids(strict)) == 2
 
 
-def test_other_clients_are_served_while_a_runaway_query_burns(strict: TestClient) -> None:
+def test_other_clients_are_served_while_a_runaway_query_burns(patient: TestClient) -> None:
     outcome: dict[str, int] = {}
     runaway = threading.Thread(target=lambda: outcome.update(
-        runaway=strict.get("/sparql", params={"query": RUNAWAY}).status_code))
+        runaway=patient.get("/sparql", params={"query": RUNAWAY}).status_code))
     runaway.start()
     time.sleep(0.3)
-    answers = [strict.get("/sparql", params={"query": SMALL}).json()["boolean"] for _ in range(5)]
+    answers = [patient.get("/sparql", params={"query": SMALL}).json()["boolean"] for _ in range(5)]
     served_while_burning = runaway.is_alive()
     runaway.join()
     assert answers == [True] * 5 and served_while_burning
     assert outcome["runaway"] == 503
 
 
-def test_a_client_may_lower_the_time_limit_but_not_raise_it(strict: TestClient) -> None:
+def test_a_client_may_lower_the_time_limit_but_not_raise_it(patient: TestClient, strict: TestClient) -> None:
     started = time.monotonic()
-    assert strict.get("/sparql", params={"query": RUNAWAY, "timeout": "0.5"}).status_code == 503
-    assert time.monotonic() - started < 2
+    response = patient.get("/sparql", params={"query": RUNAWAY, "timeout": "0.5"})
+    assert response.status_code == 503 and "0.5 s" in response.json()["detail"]
+    assert time.monotonic() - started < 6
     assert "2 s" in strict.get("/sparql", params={"query": RUNAWAY, "timeout": "600"}).json()["detail"]
     assert strict.get("/sparql", params={"query": SMALL, "timeout": "soon"}).status_code == 400
 

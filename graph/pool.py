@@ -206,7 +206,7 @@ class QueryPool:
 
     def select(self, sparql: str, timeout: float, cap: int = 1_000_000) -> list[dict[str, str]]:
         """A SELECT run by a worker, as {variable: lexical value} rows (for the service's own statistics)."""
-        answer = self.execute(Job(sparql, {"select": "json"}, cap, union=False), timeout)
+        answer = self.execute(Job(sparql, {"select": "json"}, cap), timeout)
         body = json.loads(answer.body)
         return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
 

@@ -14,7 +14,7 @@ from graph.pool import CHUNK
 from service import problems
 from service.answer_cache import AnswerCache
 from service.description import StatisticsCache
-from service.routes import dataset, graph_store, health, queries, search, sparql
+from service.routes import dataset, graph_store, health, queries, resources, search, sparql
 from service.settings import Settings
 
 
@@ -47,4 +47,5 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     app.include_router(graph_store.router)
     app.include_router(queries.router(load_named_queries(), settings))
     app.include_router(search.router)
+    app.include_router(resources.router)  # after the fixed /api paths: its first segment is a variable
     return app

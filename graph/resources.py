@@ -1,0 +1,123 @@
+"""The kinds of resources the REST API lists, and the SPARQL that lists, filters, facets and describes them.
+
+Filter values are bound as RDF terms through the engine's substitutions: a filter adds a fixed fragment that uses
+its variable, and the variable is projected so that the engine substitutes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.terms import IRI, Literal, Term
+
+ECRN = "https://w3id.org/ecrn/def/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PREFIXES = """PREFIX ecrn: <https://w3id.org/ecrn/def/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX schema: <http://schema.org/> PREFIX org: <http://www.w3.org/ns/org#> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+"""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # the URL segment: /api/{name}
+    slug_kind: str  # the IRI segment: {base}id/{slug_kind}/{slug}
+    cls: str
+
+
+KINDS = {k.name: k for k in [
+    Kind("regions", "region", ECRN + "Region"),
+    Kind("organisations", "organisation", "http://www.w3.org/ns/org#Organization"),
+    Kind("projects", "project", ECRN + "Project"),
+    Kind("practices", "practice", ECRN + "GoodPractice"),
+    Kind("transfers", "transfer", ECRN + "Transfer"),
+    Kind("policies", "policy", ECRN + "PolicyInstrument"),
+    Kind("events", "event", ECRN + "Event"),
+    Kind("people", "person", "http://xmlns.com/foaf/0.1/Person"),
+]}
+
+# filter name -> (graph pattern using ?item and the filter's variable, how to bind the raw value)
+FILTERS: dict[str, tuple[str, str]] = {
+    "country": ("{ ?item ecrn:countryCode ?country } UNION { ?item ecrn:region/ecrn:countryCode ?country }", "string"),
+    "theme": ("?item dcat:theme ?themeIri . FILTER(STRENDS(STR(?themeIri), CONCAT('/', ?theme)))", "string"),
+    "type": ("?item a ?typeIri . FILTER(STRENDS(STR(?typeIri), CONCAT('/', ?type)))", "string"),
+    "project": ("{ ?item ecrn:project ?projectIri } UNION { ?p ecrn:project ?projectIri ; "
+                "ecrn:partnerOrganisation|ecrn:partnerRegion ?item } "
+                "UNION { ?item ecrn:record/ecrn:listedBy ?projectIri } "
+                "FILTER(STRENDS(STR(?projectIri), CONCAT('/', ?project)))", "string"),
+    "nuts": ("{ ?item ecrn:nutsUnit ?unit } UNION { ?item ecrn:region/ecrn:nutsUnit ?unit } "
+             "?unit skos:broader* ?ancestor . ?ancestor skos:notation ?nuts", "string"),
+    "from": ("?item schema:startDate|dcterms:issued ?date . FILTER(STR(?date) >= STR(?from))", "integer"),
+    "to": ("?item schema:startDate|dcterms:issued ?date2 . FILTER(SUBSTR(STR(?date2), 1, 4) <= STR(?to))", "integer"),
+}
+
+# facet name -> (pattern binding ?value and ?valueLabel for an ?item)
+FACETS: dict[str, str] = {
+    "country": "{ ?item ecrn:countryCode ?value } UNION { ?item ecrn:region/ecrn:countryCode ?value } "
+               "BIND(?value AS ?valueLabel)",
+    "theme": "?item dcat:theme ?value . ?value skos:prefLabel ?valueLabel FILTER(LANGMATCHES(LANG(?valueLabel), 'en'))",
+    "type": "?item a ?value . ?value rdfs:isDefinedBy ecrn: ; rdfs:label ?valueLabel "
+            "FILTER NOT EXISTS { ?item a ?narrower . ?narrower rdfs:subClassOf ?value FILTER(?narrower != ?value) }",
+    "project": "{ ?item ecrn:project ?value } UNION { ?p ecrn:project ?value ; "
+               "ecrn:partnerOrganisation|ecrn:partnerRegion ?item } ?value rdfs:label ?valueLabel",
+    "year": "?item schema:startDate|dcterms:issued ?date BIND(SUBSTR(STR(?date), 1, 4) AS ?value) "
+            "BIND(?value AS ?valueLabel)",
+}
+
+
+def bind(name: str, raw: str) -> Term:
+    """A filter's raw value as an RDF term (ValueError when it is not of the filter's type)."""
+    if FILTERS[name][1] == "integer":
+        return Literal(str(int(raw)))
+    return Literal(raw)
+
+
+def where(kind: Kind, filters: dict[str, str], text: bool) -> str:
+    """The pattern of the items of a kind (minted under ?prefix) that pass the filters and contain ?q in a label."""
+    parts = [f"?item a <{kind.cls}> FILTER(STRSTARTS(STR(?item), ?prefix))"]
+    parts += [FILTERS[name][0] for name in filters]
+    if text:
+        parts.append("?item rdfs:label|skos:altLabel ?anyLabel FILTER(CONTAINS(LCASE(STR(?anyLabel)), LCASE(?q)))")
+    return " .\n  ".join(parts)
+
+
+def _echoed(filters: dict[str, str], text: bool) -> str:
+    """The bound variables, projected so that the engine substitutes them."""
+    return " ".join(f"?{name}" for name in ["prefix", "lang", *filters, *(["q"] if text else [])])
+
+
+def list_query(kind: Kind, filters: dict[str, str], text: bool) -> str:
+    """Items with their English label and their label in ?lang, ordered by English label."""
+    echoed = _echoed(filters, text)
+    return PREFIXES + f"""SELECT ?item (SAMPLE(?en) AS ?label) (COALESCE(SAMPLE(?main), MIN(?other)) AS ?localLabel)
+       {echoed} WHERE {{
+  {where(kind, filters, text)}
+  OPTIONAL {{ ?item rdfs:label ?en FILTER(LANGMATCHES(LANG(?en), "en")) }}
+  OPTIONAL {{ ?item rdfs:label ?main FILTER(LANGMATCHES(LANG(?main), ?lang)) }}
+  OPTIONAL {{ ?item skos:altLabel ?other FILTER(LANGMATCHES(LANG(?other), ?lang)) }}
+}} GROUP BY ?item {echoed} ORDER BY LCASE(STR(SAMPLE(?en))) ?item"""
+
+
+def facet_query(kind: Kind, facet: str, filters: dict[str, str], text: bool) -> str:
+    echoed = _echoed(filters, text)
+    return PREFIXES + f"""SELECT ?value (SAMPLE(?valueLabel) AS ?label) (COUNT(DISTINCT ?item) AS ?count) {echoed}
+WHERE {{
+  {where(kind, filters, text)} .
+  {FACETS[facet]}
+}} GROUP BY ?value {echoed} ORDER BY DESC(?count) ?value"""
+
+
+def describe_query() -> str:
+    """Every fact about ?item, with labels of properties and objects, the graph it comes from; then incoming links."""
+    return PREFIXES + """SELECT ?item ?direction ?property ?propertyLabel ?value ?valueLabel ?graph WHERE {
+  { GRAPH ?graph { ?item ?property ?value } BIND("out" AS ?direction) }
+  UNION { GRAPH ?graph { ?value ?property ?item } BIND("in" AS ?direction) }
+  FILTER(!STRENDS(STR(?graph), "/entailments"))
+  OPTIONAL { ?property rdfs:label ?propertyLabel FILTER(LANGMATCHES(LANG(?propertyLabel), "en")) }
+  OPTIONAL { ?value rdfs:label|skos:prefLabel ?valueLabel FILTER(LANGMATCHES(LANG(?valueLabel), "en")) }
+}"""
+
+
+def item_iri(base: str, kind: Kind, slug: str) -> IRI:
+    return IRI(f"{base}id/{kind.slug_kind}/{slug}")

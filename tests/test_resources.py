@@ -1,0 +1,86 @@
+"""The resource API: lists with filters (NUTS roll-up included), facets and pages; one resource described."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+ID = "https://w3id.org/ecrn/id/"
+
+
+def items(client: TestClient, kind: str, **params: str | list[str]) -> list[str]:
+    response = client.get(f"/api/{kind}", params={"limit": "1000", **params})
+    assert response.status_code == 200, response.text
+    return [i["slug"] for i in response.json()["items"]]
+
+
+@pytest.mark.parametrize("kind", ["regions", "organisations", "projects", "practices", "transfers", "policies",
+                                  "events", "people"])
+def test_every_kind_lists_its_resources(client: TestClient, kind: str) -> None:
+    body = client.get(f"/api/{kind}").json()
+    assert body["total"] > 0 and body["items"][0]["iri"].startswith(ID)
+
+
+def test_country_filter_includes_things_through_their_region(client: TestClient) -> None:
+    assert "saxony-anhalt" in items(client, "regions", country="DE")
+    organisations = items(client, "organisations", country="CZ")
+    assert "usti-regional-authority" in organisations and "idepa" not in organisations
+
+
+@pytest.mark.parametrize(("code", "expected"), [("DEE", "saxony-anhalt"), ("PL12", "masovia"),
+                                                ("PL9", "masovia"), ("UKD22", "cheshire-west-and-chester")])
+def test_nuts_codes_roll_up_and_old_codes_find_the_region(client: TestClient, code: str, expected: str) -> None:
+    assert expected in items(client, "regions", nuts=code)
+
+
+def test_theme_type_project_and_year_filters(client: TestClient) -> None:
+    assert set(items(client, "practices", theme="chemical-parks")) >= {"cechemnet"}
+    chemclust_agencies = set(items(client, "organisations", type="DevelopmentAgency", project="chemclust"))
+    assert chemclust_agencies == {"egeb", "isw", "idepa"}
+    assert "chemclust-skills-conference-2012" in items(client, "events", **{"from": "2012", "to": "2012"})
+    assert "ecrn-congress-7" not in items(client, "events", **{"from": "2012", "to": "2012"})
+
+
+def test_text_filter_and_local_labels(client: TestClient) -> None:
+    response = client.get("/api/regions", params={"q": "maso", "lang": "pl"}).json()
+    assert [(i["slug"], i["localLabel"]) for i in response["items"]] == [("masovia", "Mazowieckie")]
+
+
+def test_facets_count_each_value(client: TestClient) -> None:
+    facets = client.get("/api/organisations", params={"facet": ["type", "country"]}).json()["facets"]
+    types = {f["label"]: f["count"] for f in facets["type"]}
+    assert types["Development agency"] == len(items(client, "organisations", type="DevelopmentAgency"))
+    assert sum(f["count"] for f in facets["country"]) >= len(items(client, "organisations", country="DE"))
+
+
+def test_pages_link_to_each_other(client: TestClient) -> None:
+    everything = items(client, "regions")
+    seen, url = [], "/api/regions?limit=7"
+    while url:
+        response = client.get(url)
+        seen += [i["slug"] for i in response.json()["items"]]
+        found = re.search(r'<([^>]+)>; rel="next"', response.headers["link"])
+        url = found.group(1) if found else ""
+    assert seen == everything
+
+
+def test_one_resource_with_labels_incoming_links_and_sources(client: TestClient) -> None:
+    body = client.get("/api/regions/masovia").json()
+    assert body["label"] == "Masovia" and body["sources"]
+    country = next(p for p in body["properties"] if p["property"].endswith("countryCode"))
+    assert country["values"][0]["value"] == "PL" and country["label"] == "country code"
+    assert any(v["value"] == ID + "partnership/chemclust-masovia" for p in body["incoming"] for v in p["values"])
+    assert all(not v["graph"].endswith("/entailments") for p in body["properties"] for v in p["values"])
+
+
+@pytest.mark.parametrize(("path", "status"), [("/api/regions/nowhere", 404), ("/api/widgets", 400),
+                                              ("/api/events?from=soon", 400), ("/api/regions?facet=colour", 400)])
+def test_bad_requests(client: TestClient, path: str, status: int) -> None:
+    response = client.get(path)
+    assert response.status_code == status and response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("hostile", ["DE' } ; DROP ALL ; #", '"} UNION { ?s ?p ?o', "\\u0022"])
+def test_hostile_filter_values_are_values(client: TestClient, hostile: str) -> None:
+    assert items(client, "regions", country=hostile) == []
+    assert items(client, "regions", q=hostile) == []

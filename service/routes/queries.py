@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from graph import NamedQuery, Namespaces
 from service.blocking import run_blocking
-from service.problems import ProblemError
+from service.problems import NotFoundError, ProblemError
 from service.settings import Settings
 
 PAGING = {"limit", "offset", "format"}
@@ -42,6 +42,11 @@ def router(queries: dict[str, NamedQuery], settings: Settings) -> APIRouter:
         api.add_api_route(f"/queries/{query.name}", _endpoint(query, settings), methods=["GET"], name=query.name,
                           operation_id=query.name, summary=query.summary, description=query.description,
                           openapi_extra={"parameters": _openapi_parameters(query, settings)})
+
+    @api.get("/queries/{name}", include_in_schema=False)
+    async def unknown_query(name: str) -> None:
+        raise NotFoundError(f"there is no named query '{name}'; /api/queries lists them")
+
     return api
 
 

@@ -69,7 +69,7 @@ async def _readable(request: Request, pool: PoolDep, settings: Settings) -> tupl
     return target, choice
 
 
-@router.get(DIRECT, summary="Get the content of a graph identified by its own IRI", include_in_schema=True)
+@router.get(DIRECT, summary="Get the content of a graph identified by its own IRI", include_in_schema=False)
 @router.get(PATH, summary="Get the content of a graph")
 async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                     default: DefaultParam = None) -> Response:
@@ -80,7 +80,7 @@ async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, grap
     return answer_response(head, rest, choice[1], {"Vary": "Accept"})
 
 
-@router.head(DIRECT, summary="Headers of a directly identified graph's content")
+@router.head(DIRECT, summary="Headers of a directly identified graph's content", include_in_schema=False)
 @router.head(PATH, summary="Headers of a graph's content, without the content")
 async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                      default: DefaultParam = None) -> Response:
@@ -88,7 +88,7 @@ async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, gra
     return Response(status_code=200, media_type=choice[1], headers={"Vary": "Accept"})
 
 
-@router.put(DIRECT, summary="Replace the content of a graph identified by its own IRI")
+@router.put(DIRECT, summary="Replace the content of a graph identified by its own IRI", include_in_schema=False)
 @router.put(PATH, summary="Replace a graph's content (creates it if need be)")
 async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                     graph: GraphParam = None, default: DefaultParam = None) -> Response:
@@ -102,7 +102,7 @@ async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: 
     return Response(status_code=204 if existed else 201)
 
 
-@router.post(DIRECT, summary="Add to the content of a graph identified by its own IRI")
+@router.post(DIRECT, summary="Add to the content of a graph identified by its own IRI", include_in_schema=False)
 @router.post(PATH, summary="Add to a graph's content; without a graph, create a new graph (201, Location)")
 async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                      graph: GraphParam = None, default: DefaultParam = None) -> Response:
@@ -118,7 +118,7 @@ async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings:
     return Response(status_code=204 if existed else 201)
 
 
-@router.delete(DIRECT, summary="Delete a graph identified by its own IRI")
+@router.delete(DIRECT, summary="Delete a graph identified by its own IRI", include_in_schema=False)
 @router.delete(PATH, summary="Delete a graph")
 async def delete_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                        graph: GraphParam = None, default: DefaultParam = None) -> Response:

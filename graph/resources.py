@@ -121,3 +121,9 @@ def describe_query() -> str:
 
 def item_iri(base: str, kind: Kind, slug: str) -> IRI:
     return IRI(f"{base}id/{kind.slug_kind}/{slug}")
+
+
+def facts_query() -> str:
+    """The asserted facts about ?item (not its entailments), and those about its blank nodes."""
+    return PREFIXES + """CONSTRUCT { ?item ?p ?o . ?o ?bp ?bo } WHERE {
+  GRAPH ?g { ?item ?p ?o OPTIONAL { ?o ?bp ?bo FILTER(isBlank(?o)) } } FILTER(!STRENDS(STR(?g), "/entailments")) }"""

@@ -1,9 +1,14 @@
 """The resource API: lists with filters (NUTS roll-up included), facets and pages; one resource described."""
 
+import json
 import re
 
 import pytest
+import rdflib
 from fastapi.testclient import TestClient
+from rdflib.compare import isomorphic
+
+from graph import IRI, EmbeddedStore, resources
 
 ID = "https://w3id.org/ecrn/id/"
 
@@ -84,3 +89,22 @@ def test_bad_requests(client: TestClient, path: str, status: int) -> None:
 def test_hostile_filter_values_are_values(client: TestClient, hostile: str) -> None:
     assert items(client, "regions", country=hostile) == []
     assert items(client, "regions", q=hostile) == []
+
+
+def test_json_ld_parses_back_to_the_same_triples(client: TestClient, store: EmbeddedStore) -> None:
+    response = client.get("/api/practices/cechemnet", headers={"accept": "application/ld+json"})
+    assert response.headers["content-type"] == "application/ld+json"
+    document = rdflib.Graph().parse(data=response.text, format="json-ld")
+    facts = store.query(resources.facts_query(), substitutions={"item": IRI(ID + "practice/cechemnet")})
+    expected = rdflib.Graph().parse(data=facts.serialize("ntriples"), format="nt")
+    assert len(expected) > 20 and isomorphic(document, expected)
+    assert json.loads(response.text)["@context"]["region"] == {"@id": "ecrn:region", "@type": "@id"}
+
+
+def test_the_context_names_every_ontology_term(client: TestClient, store: EmbeddedStore) -> None:
+    context = client.get("/context.jsonld").json()["@context"]
+    terms = store.query("""SELECT ?t WHERE { ?t <http://www.w3.org/2000/01/rdf-schema#isDefinedBy> ?o ;
+        a ?type FILTER(STRSTARTS(STR(?t), "https://w3id.org/ecrn/def/") && ?type IN (
+        <http://www.w3.org/2002/07/owl#Class>, <http://www.w3.org/2002/07/owl#ObjectProperty>,
+        <http://www.w3.org/2002/07/owl#DatatypeProperty>)) }""").rows()
+    assert terms and all(r["t"].rsplit("/", 1)[1] in context for r in terms)

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from graph import IRI, Job, Literal, NamedQueryError, Namespaces, resources
 from graph.terms import Term
+from service import jsonld, negotiation
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep
 from service.problems import NotFoundError
@@ -86,15 +88,26 @@ def _links(request: Request, limit: int, offset: int, more: bool) -> str:
     return ", ".join(links)
 
 
-@router.get("/{kind}/{slug}", summary="One resource: its facts with labels, its incoming links and its sources",
-            operation_id="get-resource")
-async def get_resource(pool: PoolDep, settings: SettingsDep, kind: KindName, slug: str) -> dict[str, Any]:
+@router.get("/{kind}/{slug}", summary="One resource: its facts with labels, its incoming links and its sources "
+            "(JSON; JSON-LD with Accept: application/ld+json or format=jsonld)", operation_id="get-resource")
+async def get_resource(request: Request, pool: PoolDep, settings: SettingsDep, kind: KindName, slug: str,
+                       format: Annotated[str | None, Query(pattern="^(json|jsonld)$")] = None) -> Response:
     spec = resources.KINDS[kind.value]
     iri = resources.item_iri(settings.base_iri, spec, slug)
     rows = await _select(pool, settings, resources.describe_query(), {"item": iri})
     if not rows:
         raise NotFoundError(f"there is no {spec.slug_kind} '{slug}'")
-    return _describe(iri, spec, rows)
+    wants_jsonld = format == "jsonld" or (format is None and negotiation.choose(
+        request.headers.get("accept"), "graph") == ("jsonld", "application/ld+json") and
+        "application/ld+json" in request.headers.get("accept", ""))
+    if not wants_jsonld:
+        return JSONResponse(_describe(iri, spec, rows), headers={"Vary": "Accept"})
+    job = Job(Namespaces(settings.base_iri).rebase(resources.facts_query()), {"graph": "ntriples"}, settings.row_cap,
+              substitutions={"item": iri})
+    answer = await run_blocking(pool.execute, job, settings.query_timeout)
+    context = await run_blocking(jsonld.context, pool, Namespaces(settings.base_iri), settings.query_timeout)
+    body = await run_blocking(jsonld.compact, answer.body, context)
+    return Response(body, media_type="application/ld+json", headers={"Vary": "Accept"})
 
 
 def _describe(iri: IRI, spec: resources.Kind, rows: list[dict[str, Any]]) -> dict[str, Any]:

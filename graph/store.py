@@ -38,12 +38,6 @@ FILE_FORMATS: dict[str, str] = {
 }
 
 
-def media_type(fmt: str) -> str:
-    """The media type of a result or RDF format name."""
-    known = RESULT_FORMATS.get(fmt) or RDF_FORMATS[fmt]
-    return known.media_type
-
-
 @dataclass
 class Stats:
     """Triples per named graph and instances per class (asserted and entailed)."""

@@ -6,11 +6,13 @@ its variable, and the variable is projected so that the engine substitutes it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from graph.terms import IRI, Literal, Term
 
 ECRN = "https://w3id.org/ecrn/def/"
+_LOCAL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PREFIXES = """PREFIX ecrn: <https://w3id.org/ecrn/def/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX dcat: <http://www.w3.org/ns/dcat#>
@@ -37,15 +39,15 @@ KINDS = {k.name: k for k in [
     Kind("people", "person", "http://xmlns.com/foaf/0.1/Person"),
 ]}
 
-# filter name -> (graph pattern using ?item and the filter's variable, how to bind the raw value)
+# filter name -> (graph pattern using ?item and the filter's variable, how its raw value is bound: "string",
+# "integer", or the IRI namespace under the base that a local name such as a slug or class name completes)
 FILTERS: dict[str, tuple[str, str]] = {
     "country": ("{ ?item ecrn:countryCode ?country } UNION { ?item ecrn:region/ecrn:countryCode ?country }", "string"),
-    "theme": ("?item dcat:theme ?themeIri . FILTER(STRENDS(STR(?themeIri), CONCAT('/', ?theme)))", "string"),
-    "type": ("?item a ?typeIri . FILTER(STRENDS(STR(?typeIri), CONCAT('/', ?type)))", "string"),
-    "project": ("{ ?item ecrn:project ?projectIri } UNION { ?p ecrn:project ?projectIri ; "
+    "theme": ("?item dcat:theme ?theme", "def/themes/"),
+    "type": ("?item a ?type", "def/"),
+    "project": ("{ ?item ecrn:project ?project } UNION { ?p ecrn:project ?project ; "
                 "ecrn:partnerOrganisation|ecrn:partnerRegion ?item } "
-                "UNION { ?item ecrn:record/ecrn:listedBy ?projectIri } "
-                "FILTER(STRENDS(STR(?projectIri), CONCAT('/', ?project)))", "string"),
+                "UNION { ?item ecrn:record/ecrn:listedBy ?project }", "id/project/"),
     "nuts": ("{ ?item ecrn:nutsUnit ?unit } UNION { ?item ecrn:region/ecrn:nutsUnit ?unit } "
              "?unit skos:broader* ?ancestor . ?ancestor skos:notation ?nuts", "string"),
     "from": ("?item schema:startDate|dcterms:issued ?date . FILTER(STR(?date) >= STR(?from))", "integer"),
@@ -59,18 +61,23 @@ FACETS: dict[str, str] = {
     "theme": "?item dcat:theme ?value . ?value skos:prefLabel ?valueLabel FILTER(LANGMATCHES(LANG(?valueLabel), 'en'))",
     "type": "?item a ?value . ?value rdfs:isDefinedBy ecrn: ; rdfs:label ?valueLabel "
             "FILTER NOT EXISTS { ?item a ?narrower . ?narrower rdfs:subClassOf ?value FILTER(?narrower != ?value) }",
-    "project": "{ ?item ecrn:project ?value } UNION { ?p ecrn:project ?value ; "
+    "project": "{ ?item ecrn:project ?value } UNION { ?facetPartnership ecrn:project ?value ; "
                "ecrn:partnerOrganisation|ecrn:partnerRegion ?item } ?value rdfs:label ?valueLabel",
-    "year": "?item schema:startDate|dcterms:issued ?date BIND(SUBSTR(STR(?date), 1, 4) AS ?value) "
+    "year": "?item schema:startDate|dcterms:issued ?facetDate BIND(SUBSTR(STR(?facetDate), 1, 4) AS ?value) "
             "BIND(?value AS ?valueLabel)",
 }
 
 
-def bind(name: str, raw: str) -> Term:
+def bind(name: str, raw: str, base: str) -> Term:
     """A filter's raw value as an RDF term (ValueError when it is not of the filter's type)."""
-    if FILTERS[name][1] == "integer":
+    how = FILTERS[name][1]
+    if how == "integer":
         return Literal(str(int(raw)))
-    return Literal(raw)
+    if how == "string":
+        return Literal(raw)
+    if not _LOCAL_NAME.match(raw):
+        raise ValueError(raw)
+    return IRI(base + how + raw)
 
 
 def where(kind: Kind, filters: dict[str, str], text: bool) -> str:

@@ -86,9 +86,18 @@ def test_bad_requests(client: TestClient, path: str, status: int) -> None:
 
 
 @pytest.mark.parametrize("hostile", ["DE' } ; DROP ALL ; #", '"} UNION { ?s ?p ?o', "\\u0022"])
-def test_hostile_filter_values_are_values(client: TestClient, hostile: str) -> None:
+def test_hostile_filter_values_are_values_or_refused(client: TestClient, hostile: str) -> None:
     assert items(client, "regions", country=hostile) == []
     assert items(client, "regions", q=hostile) == []
+    for name in ("theme", "type", "project"):
+        response = client.get("/api/practices", params={name: hostile})
+        assert response.status_code == 400 and response.json()["parameter"] == name
+
+
+def test_a_filter_and_a_facet_on_the_same_field_count_within_the_filter(client: TestClient) -> None:
+    facets = client.get("/api/organisations", params={"project": "chemclust", "facet": "project"}).json()["facets"]
+    counts = {f["value"].rsplit("/", 1)[1]: f["count"] for f in facets["project"]}
+    assert counts["chemclust"] == len(items(client, "organisations", project="chemclust"))
 
 
 def test_json_ld_parses_back_to_the_same_triples(client: TestClient, store: EmbeddedStore) -> None:

@@ -37,9 +37,9 @@ def _bound(request: Request, settings: Settings, kind: resources.Kind, lang: str
         raw = request.query_params.get(name)
         if raw:
             try:
-                bound[name] = resources.bind(name, raw)
+                bound[name] = resources.bind(name, raw, settings.base_iri)
             except ValueError:
-                raise NamedQueryError(f"{name} must be a year, not {raw!r}", name) from None
+                raise NamedQueryError(f"{name} has no resource or year {raw!r}", name) from None
     if request.query_params.get("q"):
         bound["q"] = Literal(request.query_params["q"])
     return bound

@@ -19,7 +19,7 @@ serve: install  ## run the service on the embedded store with the ChemClust grap
 	$(BIN)/ecrn-kg serve
 
 lint: install
-	$(BIN)/ruff check graph service tests
+	$(BIN)/ruff check graph service tests bench
 
 typecheck: install
 	$(BIN)/mypy

@@ -147,10 +147,11 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
     generation = pool.generation
     key = (generation, job.sparql, tuple(sorted(job.formats.items())), job.union, job.base_iri,
            tuple(job.default_graphs or ()), tuple(job.named_graphs or ()), job.cap)
-    cached = cache.get(key) if cacheable(query, remote) else None
+    keep = cacheable(query, remote)
+    cached = cache.get(key) if keep else None
     if cached is None:
         head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
-        if rest is None and cacheable(query, remote):
+        if rest is None and keep:
             cache.forget_before(generation)
             cached = Cached(head, etag_of(generation, head.body))
             cache.put(key, cached)

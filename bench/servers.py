@@ -275,6 +275,21 @@ class EcrnKgNoCache(EcrnKg):
     env = {"ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
 
 
+class EcrnKgMemory(EcrnKg):
+    name = "ecrn-kg-mem"
+    notes = ("ecrn-kg serve --data FILE --no-validate: in memory like oxigraph-mem (load = start until it answers), "
+             "ECRN_ANSWER_CACHE_BYTES=0: every query runs in a worker")
+    env = {"ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
+
+    def start(self, data: Path) -> Started:
+        port = free_port()
+        started = time.perf_counter()
+        self.serve([str(self.exe), "serve", "--data", str(data), "--no-validate", "--host", HOST, "--port", str(port)],
+                   f"http://{HOST}:{port}/sparql")
+        return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
+                       note=f"commit {ecrn_kg_version()}; load time includes start-up and loading the ChemClust graph")
+
+
 def oxigraph_exe() -> Path:
     local = VENVS / "oxigraph" / "bin" / "oxigraph"
     found = shutil.which("oxigraph")
@@ -325,12 +340,13 @@ class RdflibEndpoint(Server):
 
 
 SERVERS: dict[str, type[Server]] = {
-    s.name: s for s in (EcrnKg, EcrnKgNoCache, OxigraphMemory, OxigraphDisk, RdflibEndpoint)}
+    s.name: s for s in (EcrnKg, EcrnKgNoCache, EcrnKgMemory, OxigraphMemory, OxigraphDisk, RdflibEndpoint)}
 
 
 def missing(name: str) -> str | None:
     """Why a server cannot run here (its executable is missing), or None."""
-    exe = {"ecrn-kg": EcrnKg.exe, "ecrn-kg-nocache": EcrnKg.exe, "rdflib-endpoint": RdflibEndpoint.exe}.get(name) \
+    exe = {"ecrn-kg": EcrnKg.exe, "ecrn-kg-nocache": EcrnKg.exe, "ecrn-kg-mem": EcrnKg.exe,
+           "rdflib-endpoint": RdflibEndpoint.exe}.get(name) \
         or oxigraph_exe()
     if exe.exists():
         return None

@@ -88,13 +88,13 @@ def load_default(store: EmbeddedStore, base: str = DEFAULT_BASE, progress: Progr
 
 def open_store(path: Path | None, base: str = DEFAULT_BASE, progress: Progress | None = None,
                extra: list[Path] | None = None, validate: bool = True) -> EmbeddedStore:
-    """Open a store with the ChemClust graph (and `extra` files): an on-disk store that holds a finished load is
-    reused as it is."""
+    """Open a store with the ChemClust graph and `extra` files, loaded together into an empty store (`validate`
+    False skips the shapes for all of them); an on-disk store that holds a finished load is reused as it is."""
     store = EmbeddedStore(path)
-    if store.has_graph(Namespaces(base).meta_graph):
-        log.info("reopened store at %s (%d quads)", path, len(store))
-    else:
-        load_default(store, base, progress)
+    if not store.has_graph(Namespaces(base).meta_graph):
+        load_files(store, default_files() + (extra or []), base, progress, validate or not extra)
+        return store
+    log.info("reopened store at %s (%d quads)", path, len(store))
     if extra:
         load_files(store, extra, base, progress, validate)
     return store

@@ -97,7 +97,7 @@ def test_an_on_disk_store_reopens_without_loading_again(tmp_path: Path, monkeypa
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("reopening must not load or validate again")
 
-    monkeypatch.setattr(graph.load, "load_default", refuse)
+    monkeypatch.setattr(graph.load, "load_files", refuse)
     reopened = open_store(tmp_path / "store")
     assert len(reopened) == quads > 0
 

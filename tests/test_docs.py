@@ -35,6 +35,11 @@ def test_readme_has_three_example_queries() -> None:
     assert len(EXAMPLES) == 3
 
 
+def test_the_first_readme_example_lists_the_ten_partner_regions(client: TestClient) -> None:
+    rows = client.post("/sparql", data={"query": EXAMPLES[0]}).json()["results"]["bindings"]
+    assert len(rows) == 10 and len({r["region"]["value"] for r in rows}) == 10
+
+
 @pytest.mark.parametrize("query", EXAMPLES, ids=["partner-regions", "organisations", "describe-practice"])
 def test_readme_example_query_answers(client: TestClient, query: str) -> None:
     response = client.post("/sparql", data={"query": query})

@@ -1,8 +1,13 @@
-"""Queries run in forked worker processes, so that a query past its time limit can be stopped for real.
+"""Queries run in worker processes, so that a query past its time limit can be stopped for real.
 
-pyoxigraph cannot cancel a running query, but a process can be killed. Workers are forked from the process that
-holds the store (sharing its pages copy-on-write), answer one query at a time over a pipe, and are killed at the
-deadline and replaced. A write makes every worker stale: stale workers are replaced, so readers see the new state.
+pyoxigraph cannot cancel a running query, but a process can be killed. Workers answer one query at a time over a
+pipe, and are killed at the deadline and replaced. A write makes every worker stale: stale workers are replaced, so
+readers see the new state.
+
+An in-memory store is shared with workers by forking the process that holds it (pages copy-on-write). An on-disk
+store is never forked: RocksDB's background threads may hold its locks at that moment, and a forked copy would also
+write to the same files. Instead each generation of the store gets a checkpoint (hard links, made in milliseconds)
+that workers, started by a fork server free of such threads, open read-only; a sandbox gets a checkpoint of its own.
 """
 
 from __future__ import annotations
@@ -12,12 +17,17 @@ import json
 import logging
 import multiprocessing
 import queue
+import shutil
 import signal
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import TypeVar
 
 from graph.errors import GraphError, QueryError, QueryTimeoutError, RemoteEndpointError
@@ -27,6 +37,8 @@ from graph.terms import Term
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _FORK = multiprocessing.get_context("fork")
+_FORKSERVER = multiprocessing.get_context("forkserver")
+_FORKSERVER.set_forkserver_preload(["graph.writes"])  # what sandboxes run; it imports the store and this module
 CHUNK = 1 << 20  # bytes of answer body per message from a worker
 
 
@@ -75,6 +87,14 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
             conn.send(("error", error))
 
 
+def _serve_checkpoint(conn: Connection, path: Path) -> None:
+    _serve(conn, EmbeddedStore(path, read_only=True))
+
+
+def _sandboxed_checkpoint(conn: Connection, path: Path, function: Callable[..., object], args: tuple[object]) -> None:
+    _sandboxed(conn, EmbeddedStore(path), function, args)
+
+
 def _sandboxed(conn: Connection, store: EmbeddedStore, function: Callable[..., object], args: tuple[object]) -> None:
     try:
         conn.send(("ok", function(store, *args)))
@@ -85,11 +105,67 @@ def _sandboxed(conn: Connection, store: EmbeddedStore, function: Callable[..., o
         raise
 
 
+class _Checkpoints:
+    """Checkpoints of an on-disk store: the current one, and older ones until their last reader is gone."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        assert store.path is not None
+        self._store = store
+        prefix = f".{store.path.name}-checkpoints-"
+        for stale in store.path.parent.glob(prefix + "*"):  # left by a process that was killed: the store was ours
+            shutil.rmtree(stale, ignore_errors=True)
+        self._root = Path(tempfile.mkdtemp(prefix=prefix, dir=store.path.parent))
+        self._readers: dict[Path, int] = {}
+        self._lock = threading.Lock()
+        self.current = self.take()
+
+    def take(self) -> Path:
+        """A new checkpoint of the store as it is now; call it with no write running."""
+        path = self._root / uuid.uuid4().hex
+        self._store.checkpoint(path)
+        return path
+
+    def renew(self) -> None:
+        with self._lock:
+            old, self.current = self.current, self.take()
+            self._remove_unread(old)
+
+    def acquire(self) -> Path:
+        with self._lock:
+            self._readers[self.current] = self._readers.get(self.current, 0) + 1
+            return self.current
+
+    def release(self, path: Path) -> None:
+        with self._lock:
+            self._readers[path] -= 1
+            self._remove_unread(path)
+
+    def _remove_unread(self, path: Path) -> None:
+        if path != self.current and not self._readers.get(path):
+            self._readers.pop(path, None)
+            shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self._root, ignore_errors=True)
+
+
+def _process(target: Callable[..., None], args: tuple[object, ...], name: str) -> BaseProcess:
+    """Start `target`: from the fork server when it opens a checkpoint, else forked from this process."""
+    context = _FORKSERVER if isinstance(args[1], Path) else _FORK
+    process = context.Process(target=target, args=args, daemon=True, name=name)
+    process.start()
+    return process
+
+
 class _Worker:
-    def __init__(self, store: EmbeddedStore, generation: int) -> None:
+    def __init__(self, store: EmbeddedStore, generation: int, checkpoints: _Checkpoints | None) -> None:
         self.conn, child = _FORK.Pipe()
-        self.process = _FORK.Process(target=_serve, args=(child, store), daemon=True, name="ecrn-query-worker")
-        self.process.start()
+        self.checkpoints = checkpoints
+        self.checkpoint = checkpoints.acquire() if checkpoints else None
+        if self.checkpoint:
+            self.process = _process(_serve_checkpoint, (child, self.checkpoint), "ecrn-query-worker")
+        else:
+            self.process = _process(_serve, (child, store), "ecrn-query-worker")
         child.close()
         self.generation = generation
 
@@ -109,6 +185,8 @@ class _Worker:
         self.process.kill()
         self.process.join(timeout=5)
         self.conn.close()
+        if self.checkpoints and self.checkpoint:
+            self.checkpoints.release(self.checkpoint)
 
 
 class AnswerBody:
@@ -155,15 +233,18 @@ class QueryPool:
         self.write_lock = threading.Lock()  # one writer at a time, from its sandbox check to its commit
         self._generation = 0
         self._closed = False
+        self._checkpoints: _Checkpoints | None = None
         self.restarts = 0
 
     def start(self) -> None:
+        if self._store.path:
+            self._checkpoints = _Checkpoints(self._store)
         for _ in range(self._size):
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
         with self._fork_lock:
-            return _Worker(self._store, self._generation)
+            return _Worker(self._store, self._generation, self._checkpoints)
 
     def execute(self, job: Job, timeout: float) -> Answer:
         """The whole answer, body included."""
@@ -213,9 +294,13 @@ class QueryPool:
     def sandbox(self, function: Callable[..., T], *args: object, timeout: float) -> T:
         """Run `function(store_copy, *args)` in a throw-away forked copy of the store; kill it at the deadline."""
         conn, child = _FORK.Pipe()
+        checkpoint = None
         with self._fork_lock:
-            process = _FORK.Process(target=_sandboxed, args=(child, self._store, function, args), daemon=True)
-            process.start()
+            if self._checkpoints:
+                checkpoint = self._checkpoints.take()
+                process = _process(_sandboxed_checkpoint, (child, checkpoint, function, args), "ecrn-sandbox")
+            else:
+                process = _process(_sandboxed, (child, self._store, function, args), "ecrn-sandbox")
         child.close()
         try:
             if not conn.poll(timeout):
@@ -227,6 +312,8 @@ class QueryPool:
             process.kill()
             process.join(timeout=5)
             conn.close()
+            if checkpoint:
+                shutil.rmtree(checkpoint, ignore_errors=True)
         if status == "error":
             raise payload
         return payload  # type: ignore[no-any-return]
@@ -234,8 +321,12 @@ class QueryPool:
     def write(self, change: Callable[[], T]) -> T:
         """Run a change to the store with no worker being forked meanwhile; stale workers are then replaced."""
         with self._fork_lock:
-            outcome = change()
-            self._generation += 1
+            try:
+                outcome = change()
+            finally:
+                self._generation += 1
+                if self._checkpoints:
+                    self._checkpoints.renew()
         stale: list[_Worker] = []
         while not self._idle.empty():
             stale.append(self._idle.get_nowait())
@@ -259,3 +350,5 @@ class QueryPool:
         self._closed = True
         while not self._idle.empty():
             self._idle.get_nowait().kill()
+        if self._checkpoints:
+            self._checkpoints.close()

@@ -146,9 +146,12 @@ class _engine_errors:
 class EmbeddedStore:
     """A pyoxigraph store, in memory or on disk."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, read_only: bool = False) -> None:
         try:
-            self._store = ox.Store(str(path)) if path else ox.Store()
+            if path:
+                self._store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+            else:
+                self._store = ox.Store()
         except OSError as error:
             raise StoreError(f"cannot open store at {path}: {error}") from None
         self.path = path
@@ -305,6 +308,17 @@ class EmbeddedStore:
     def flush(self) -> None:
         if self.path:
             self._store.flush()
+
+    def close(self) -> None:
+        """Release the engine (for an on-disk store: its files and lock); the store is unusable afterwards."""
+        del self._store
+
+    def checkpoint(self, target: Path) -> None:
+        """A consistent copy of an on-disk store at `target` (a new directory), hard-linked where possible."""
+        try:
+            self._store.backup(str(target))
+        except OSError as error:
+            raise StoreError(f"cannot make a checkpoint of the store at {target}: {error}") from None
 
 
 def _neutral(term: Any) -> terms.Term | None:

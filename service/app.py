@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
         await run_in_threadpool(app.state.pool.start)
         yield
         app.state.pool.close()
+        if store is None:
+            app.state.store.close()
 
     app = FastAPI(title="ecrn-kg", version="0.1.0", lifespan=lifespan,
                   description="Linked-data knowledge graph of the European Chemical Regions Network.")

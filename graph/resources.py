@@ -95,10 +95,9 @@ def _echoed(filters: dict[str, str], text: bool) -> str:
 
 
 def list_query(kind: Kind, filters: dict[str, str], text: bool) -> str:
-    """Items with their English label and their label in ?lang, ordered by English label."""
+    """Items with their label in ?lang (a label or else an alternative label), else in English; in English order."""
     echoed = _echoed(filters, text)
-    return PREFIXES + f"""SELECT ?item (SAMPLE(?en) AS ?label) (COALESCE(SAMPLE(?main), MIN(?other)) AS ?localLabel)
-       {echoed} WHERE {{
+    return PREFIXES + f"""SELECT ?item (COALESCE(SAMPLE(?main), MIN(?other), SAMPLE(?en)) AS ?label) {echoed} WHERE {{
   {where(kind, filters, text)}
   OPTIONAL {{ ?item rdfs:label ?en FILTER(LANGMATCHES(LANG(?en), "en")) }}
   OPTIONAL {{ ?item rdfs:label ?main FILTER(LANGMATCHES(LANG(?main), ?lang)) }}
@@ -116,14 +115,21 @@ WHERE {{
 
 
 def describe_query() -> str:
-    """Every fact about ?item, with labels of properties and objects, the graph it comes from; then incoming links."""
-    return PREFIXES + """SELECT ?item ?direction ?property ?propertyLabel ?value ?valueLabel ?graph WHERE {
+    """Every fact about ?item, then its incoming links, with the graph each comes from; labels of properties and
+    objects in ?lang (for objects, an alternative label in ?lang will do), else in English."""
+    return PREFIXES + """SELECT ?item ?lang ?direction ?property ?value ?graph (SAMPLE(?propertyName) AS ?propertyLabel)
+       (MIN(?valueName) AS ?valueLabel) WHERE {
   { GRAPH ?graph { ?item ?property ?value } BIND("out" AS ?direction) }
   UNION { GRAPH ?graph { ?value ?property ?item } BIND("in" AS ?direction) }
   FILTER(!STRENDS(STR(?graph), "/entailments"))
-  OPTIONAL { ?property rdfs:label ?propertyLabel FILTER(LANGMATCHES(LANG(?propertyLabel), "en")) }
-  OPTIONAL { ?value rdfs:label|skos:prefLabel ?valueLabel FILTER(LANGMATCHES(LANG(?valueLabel), "en")) }
-}"""
+  OPTIONAL { ?property rdfs:label ?propertyEn FILTER(LANGMATCHES(LANG(?propertyEn), "en")) }
+  OPTIONAL { ?property rdfs:label ?propertyLocal FILTER(LANGMATCHES(LANG(?propertyLocal), ?lang)) }
+  OPTIONAL { ?value rdfs:label|skos:prefLabel ?valueEn FILTER(LANGMATCHES(LANG(?valueEn), "en")) }
+  OPTIONAL { ?value rdfs:label|skos:prefLabel ?valueLocal FILTER(LANGMATCHES(LANG(?valueLocal), ?lang)) }
+  OPTIONAL { ?value skos:altLabel ?valueOther FILTER(LANGMATCHES(LANG(?valueOther), ?lang)) }
+  BIND(COALESCE(?propertyLocal, ?propertyEn) AS ?propertyName)
+  BIND(COALESCE(?valueLocal, ?valueOther, ?valueEn) AS ?valueName)
+} GROUP BY ?item ?lang ?direction ?property ?value ?graph"""
 
 
 def item_iri(base: str, kind: Kind, slug: str) -> IRI:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from graph.errors import NamedQueryError
 
 # Media type -> format name, per kind of answer; the first entry of each table is the default.
 RESULT_MEDIA_TYPES: dict[str, str] = {
@@ -96,3 +99,19 @@ def media_type_of(fmt: str) -> str:
 def _refused(accept: str | None, media_type: str) -> bool:
     """True when the header names this exact type with q=0."""
     return any(r.type == media_type and r.q == 0 for r in parse_accept(accept))
+
+
+_LANGUAGE_RANGE = re.compile(r"^[a-z]{1,8}(-[a-z0-9]{1,8})*$")
+
+
+def choose_language(lang: str | None, accept_language: str | None) -> str:
+    """The language of labels: `lang`, else the first choice of Accept-Language, else English; as a primary subtag,
+    so that 'de-AT' asks for German labels. Each label falls back to English where the chosen language has none."""
+    if lang is not None:
+        if not _LANGUAGE_RANGE.match(lang.lower()):
+            raise NamedQueryError(f"lang must be a language tag such as 'de' or 'pl', not {lang!r}", "lang")
+        return lang.lower().split("-")[0]
+    for language in parse_accept(accept_language or "en"):
+        if language.q > 0 and _LANGUAGE_RANGE.match(language.type):
+            return language.type.split("-")[0]
+    return "en"

@@ -46,9 +46,42 @@ def test_theme_type_project_and_year_filters(client: TestClient) -> None:
     assert "ecrn-congress-7" not in items(client, "events", **{"from": "2012", "to": "2012"})
 
 
-def test_text_filter_and_local_labels(client: TestClient) -> None:
-    response = client.get("/api/regions", params={"q": "maso", "lang": "pl"}).json()
-    assert [(i["slug"], i["localLabel"]) for i in response["items"]] == [("masovia", "Mazowieckie")]
+def test_text_filter_and_labels_in_the_language_asked_for(client: TestClient) -> None:
+    response = client.get("/api/regions", params={"q": "maso", "lang": "pl"})
+    assert [(i["slug"], i["label"], i["labelLanguage"]) for i in response.json()["items"]] == [
+        ("masovia", "Mazowieckie", "pl")]
+    assert response.headers["content-language"] == "pl" and "Accept-Language" in response.headers["vary"]
+
+
+def test_accept_language_chooses_labels_and_each_falls_back_to_english(client: TestClient) -> None:
+    response = client.get("/api/regions", headers={"accept-language": "de-AT, de;q=0.9, en;q=0.5"})
+    labels = {i["slug"]: (i["label"], i["labelLanguage"]) for i in response.json()["items"]}
+    assert labels["saxony-anhalt"] == ("Sachsen-Anhalt", "de") and labels["masovia"] == ("Masovia", "en")
+    assert response.headers["content-language"] == "de"
+    assert [i["slug"] for i in response.json()["items"]] == items(client, "regions")  # the order stays English
+
+
+def test_the_lang_parameter_wins_over_accept_language(client: TestClient) -> None:
+    response = client.get("/api/regions", params={"lang": "pl", "q": "maso"}, headers={"accept-language": "de"})
+    assert response.json()["items"][0]["label"] == "Mazowieckie"
+
+
+@pytest.mark.parametrize("lang", ["", "de_DE", "x" * 9, "de'} ; DROP ALL"])
+def test_an_ill_formed_language_is_400_naming_lang(client: TestClient, lang: str) -> None:
+    response = client.get("/api/regions", params={"lang": lang})
+    assert response.status_code == 400 and response.json()["parameter"] == "lang"
+
+
+def test_one_resource_in_german_with_english_fallbacks(client: TestClient) -> None:
+    response = client.get("/api/regions/saxony-anhalt", headers={"accept-language": "de"})
+    body = response.json()
+    assert (body["label"], body["labelLanguage"]) == ("Sachsen-Anhalt", "de")
+    country = next(p for p in body["properties"] if p["property"].endswith("countryCode"))
+    assert country["label"] == "country code"  # the ontology has English labels only
+    assert response.headers["content-language"] == "de"
+    ministry = client.get("/api/organisations/ministry-science-economy-saxony-anhalt", params={"lang": "de"}).json()
+    region = next(p for p in ministry["properties"] if p["property"] == "https://w3id.org/ecrn/def/region")
+    assert [v["label"] for v in region["values"]] == ["Sachsen-Anhalt"]
 
 
 def test_facets_count_each_value(client: TestClient) -> None:

@@ -15,9 +15,20 @@ QUERIES = load_named_queries()
 def test_every_query_file_is_listed_with_its_parameters(client: TestClient) -> None:
     listed = {q["name"]: q for q in client.get("/api/queries").json()}
     assert set(listed) == {p.stem for p in assets.query_files()}
-    assert {p["name"] for p in listed["chemclust-partner-regions"]["parameters"]} == {"project", "date", "current"}
+    assert {p["name"] for p in listed["chemclust-partner-regions"]["parameters"]} == {"project", "date", "current",
+                                                                                           "lang"}
     assert listed["transfers"]["parameters"][0]["values"] == ["exchanged", "planned", "adopted", "implemented",
                                                              "unknown"]
+
+
+def test_accept_language_names_the_regions_and_each_falls_back_to_english(client: TestClient) -> None:
+    response = client.get("/api/queries/chemclust-partner-regions", headers={"accept-language": "de, pl;q=0.8"})
+    labels = {row["region"].rsplit("/", 1)[1]: row["label"] for row in response.json()["rows"]}
+    assert labels["saxony-anhalt"] == "Sachsen-Anhalt" and labels["masovia"] == "Masovia"
+    assert response.headers["content-language"] == "de" and "Accept-Language" in response.headers["vary"]
+    polish = client.get("/api/queries/ecrn-members", params={"lang": "pl"}, headers={"accept-language": "de"})
+    labels = {row["region"].rsplit("/", 1)[1]: row["label"] for row in polish.json()["rows"]}
+    assert labels["masovia"] == "Mazowieckie" and labels["saxony-anhalt"] == "Saxony-Anhalt"
 
 
 def test_every_query_is_an_openapi_operation_named_after_its_file(client: TestClient) -> None:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph import NamedQuery, Namespaces
+from service import negotiation
 from service.blocking import run_blocking
 from service.problems import NotFoundError, ProblemError
 from service.settings import Settings
@@ -81,11 +82,16 @@ def _endpoint(query: NamedQuery, settings: Settings) -> Callable[[Request], Awai
         fmt = args.pop("format", "json")
         if fmt not in ("json", "csv", "sparql-json"):
             raise ProblemError(f"format must be json, csv or sparql-json, not {fmt!r}")
+        speaks = "lang" in query.params and query.params["lang"].type == "language"
+        if speaks:
+            args["lang"] = negotiation.choose_language(args.get("lang"), request.headers.get("accept-language"))
         job = query.job(args, Namespaces(settings.base_iri), cap=min(offset + limit + 1, settings.row_cap))
         answer = await run_blocking(request.app.state.pool.execute, job, settings.query_timeout)
         results = json.loads(answer.body)
         page, more = results["results"]["bindings"][offset:offset + limit], answer.count > offset + limit
         headers = _links(request, args, limit, offset, more, fmt)
+        if speaks:
+            headers |= {"Content-Language": args["lang"], "Vary": "Accept-Language"}
         truncated = answer.truncated and not more  # the row cap, not the page, cut the answer short
         if truncated:
             headers["Result-Truncated"] = f"true; limit={settings.row_cap}"

@@ -137,7 +137,7 @@ async def get_resource(request: Request, pool: PoolDep, settings: SettingsDep, k
 
 def _describe(iri: IRI, spec: resources.Kind, rows: list[dict[str, Any]], language: str) -> dict[str, Any]:
     properties: dict[tuple[str, str], dict[str, Any]] = {}
-    labels: list[dict[str, str]] = []
+    labels: list[tuple[bool, str, dict[str, str]]] = []
     for row in rows:
         prop, value = row["property"]["value"], row["value"]
         entry = properties.setdefault((row["direction"]["value"], prop), {

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from graph import EmbeddedStore, QueryPool, load_named_queries, open_store
 from graph.pool import CHUNK
-from service import problems
+from service import openapi, problems
 from service.answer_cache import AnswerCache
 from service.description import StatisticsCache
 from service.routes import dataset, graph_store, health, queries, resources, search, sparql
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"], allow_headers=["*"])
     problems.install(app)
+    openapi.install(app, settings)
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(dataset.router)

@@ -1,39 +1,51 @@
-"""JSON-LD: the context published at /context.jsonld, made from the ontology, and compaction with it."""
+"""JSON-LD: the context published at /context.jsonld (generated from the ontology and shapes) and framing with it."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import rdflib
+from pyld import jsonld
 
-from graph import QueryPool
-from graph.namespaces import STANDARD_PREFIXES, Namespaces
-
-TERMS = """PREFIX owl: <http://www.w3.org/2002/07/owl#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?term ?type WHERE {
-  ?term rdfs:isDefinedBy ?ontology ; a ?type FILTER(?type IN (owl:Class, owl:ObjectProperty, owl:DatatypeProperty))
-}"""
+from graph.schemas import Vocabulary
+from service.problems import BadFrameError
 
 
-def context(pool: QueryPool, ns: Namespaces, timeout: float) -> dict[str, Any]:
-    """Prefixes, and a short name for every class and property of the ontology (object properties as @id)."""
-    terms: dict[str, Any] = {"@version": 1.1, "ecrn": ns.ontology, **STANDARD_PREFIXES,
-                             "label": {"@id": "rdfs:label", "@container": "@language"},
-                             "source": {"@id": "dcterms:source", "@type": "@id"}}
-    for row in pool.select(TERMS, timeout):
-        if not row["term"].startswith(ns.ontology):
-            continue
-        name = row["term"][len(ns.ontology):]
-        if row["type"].endswith("#ObjectProperty"):
-            terms[name] = {"@id": "ecrn:" + name, "@type": "@id"}
-        else:
-            terms[name] = "ecrn:" + name
-    return {"@context": terms}
+def _no_remote_documents(url: str, options: object = None) -> Any:
+    """Framing never fetches anything: a frame that names a remote context is refused."""
+    raise jsonld.JsonLdError(f"remote documents are not loaded: {url}", "jsonld.LoadDocumentError",
+                             code="loading remote context failed")
 
 
-def compact(ntriples: bytes, context_document: dict[str, Any]) -> bytes:
-    """N-Triples as JSON-LD compacted with the context, which the document carries inline."""
-    graph = rdflib.Graph().parse(data=ntriples, format="nt")
-    data = graph.serialize(format="json-ld", context=context_document["@context"], auto_compact=True)
-    return json.dumps(json.loads(data), ensure_ascii=False, indent=1).encode()
+def parse_frame(raw: str | None) -> dict[str, Any] | None:
+    """A frame given by a client as JSON text; BadFrameError unless it is a JSON object."""
+    if raw is None:
+        return None
+    try:
+        frame = json.loads(raw)
+    except ValueError as error:
+        raise BadFrameError(f"the frame is not JSON: {error}") from None
+    if not isinstance(frame, dict):
+        raise BadFrameError("the frame must be a JSON object")
+    return frame
+
+
+def frame(nquads: bytes, vocabulary: Vocabulary, frame_document: dict[str, Any]) -> bytes:
+    """N-Quads (or N-Triples) framed as JSON-LD; the frame uses the published context unless it brings its own."""
+    document = {"@context": vocabulary.context["@context"], **frame_document}
+    options = {"documentLoader": _no_remote_documents}
+    try:
+        expanded = jsonld.from_rdf(nquads.decode(), {"format": "application/n-quads"})
+        framed = jsonld.frame(expanded, document, options)
+    except jsonld.JsonLdError as error:
+        raise BadFrameError(f"the frame cannot be applied: {_cause(error)}") from None
+    except (LookupError, TypeError, ValueError) as error:  # pyld fails so on some frames it should accept
+        raise BadFrameError(f"the frame cannot be applied ({type(error).__name__} in the JSON-LD processor)") from None
+    return json.dumps(framed, ensure_ascii=False, indent=1).encode()
+
+
+def _cause(error: BaseException) -> str:
+    """The innermost message of a pyld error chain (pyld wraps the cause in its `cause` attribute)."""
+    while isinstance(getattr(error, "cause", None), BaseException):
+        error = error.cause  # type: ignore[attr-defined]
+    return str(error.args[0]) if error.args else type(error).__name__

@@ -69,6 +69,10 @@ class PayloadTooLargeError(ProblemError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
 
+class BadFrameError(ProblemError):
+    title, slug = "Bad JSON-LD frame", "bad-frame"
+
+
 # Graph errors: (status, title, type slug). The first class in an error's MRO found here wins.
 GRAPH_ERRORS: dict[type[GraphError], tuple[int, str, str]] = {
     QuerySyntaxError: (400, "Malformed query", "malformed-query"),

@@ -140,7 +140,8 @@ def test_json_ld_parses_back_to_the_same_triples(client: TestClient, store: Embe
     facts = store.query(resources.facts_query(), substitutions={"item": IRI(ID + "practice/cechemnet")})
     expected = rdflib.Graph().parse(data=facts.serialize("ntriples"), format="nt")
     assert len(expected) > 20 and isomorphic(document, expected)
-    assert json.loads(response.text)["@context"]["region"] == {"@id": "ecrn:region", "@type": "@id"}
+    region = json.loads(response.text)["@context"]["region"]
+    assert region == {"@id": "ecrn:region", "@type": "@id", "@container": "@set"}
 
 
 def test_the_context_names_every_ontology_term(client: TestClient, store: EmbeddedStore) -> None:

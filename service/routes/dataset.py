@@ -1,29 +1,28 @@
-"""Descriptions of the dataset: VoID at /.well-known/void."""
+"""Descriptions of the dataset: VoID at /.well-known/void, the JSON-LD context at /context.jsonld."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph import Namespaces
-from service import description, jsonld
+from graph.schemas import vocabulary
+from service import description
 from service.blocking import run_blocking
-from service.deps import PoolDep, SettingsDep
+from service.deps import SettingsDep
 
 router = APIRouter(tags=["dataset"])
 
 
-@router.get("/.well-known/void", summary="VoID description: triples, classes and properties per named graph")
+@router.get("/.well-known/void", summary="VoID description: triples, classes and properties per named graph",
+            operation_id="void")
 async def void(request: Request, settings: SettingsDep) -> Response:
     stats = await run_blocking(request.app.state.statistics.get)
     endpoint = str(request.url_for("sparql_get"))
     return description.respond(description.void_graph(stats, settings, endpoint), request.headers.get("accept"))
 
 
-@router.get("/context.jsonld", summary="The JSON-LD context of the API: prefixes and a short name for every term")
-async def context(pool: PoolDep, settings: SettingsDep) -> JSONResponse:
-    document: dict[str, Any] = await run_blocking(jsonld.context, pool, Namespaces(settings.base_iri),
-                                                  settings.query_timeout)
-    return JSONResponse(document, media_type="application/ld+json")
+@router.get("/context.jsonld", summary="The JSON-LD context of the API: prefixes and a short name for every term, "
+            "typed as the shapes constrain it", operation_id="jsonld-context")
+async def context(settings: SettingsDep) -> JSONResponse:
+    return JSONResponse(vocabulary(Namespaces(settings.base_iri)).context, media_type="application/ld+json")

@@ -30,8 +30,15 @@ PATH = "/rdf-graph-store"
 DIRECT = PATH + "/{path:path}"  # direct identification: the request IRI names the graph
 UPLOAD_FORMATS = {**{m: f for m, f in negotiation.GRAPH_MEDIA_TYPES.items() if f not in ("nquads", "trig")},
                   "application/x-turtle": "turtle", "text/plain": "ntriples"}
-GraphParam = Annotated[str | None, Query(description="IRI of the named graph (indirect identification).")]
+GraphParam = Annotated[str | None, Query(description="IRI of the named graph (indirect identification).",
+                                         examples=["https://w3id.org/ecrn/graph/data/regions"])]
+WrittenGraphParam = Annotated[str | None, Query(description="IRI of the named graph (indirect identification).",
+                                                examples=["https://example.org/graph/notes"])]
 DefaultParam = Annotated[str | None, Query(description="Present (empty) to address the default graph.")]
+EXAMPLE_TURTLE = '<https://example.org/notes/1> <http://www.w3.org/2000/01/rdf-schema#comment> "A note"@en .\n'
+UPLOAD = {"requestBody": {"required": True, "content": {
+    media_type: {"schema": {"type": "string"}, **({"example": EXAMPLE_TURTLE} if fmt == "turtle" else {})}
+    for media_type, fmt in UPLOAD_FORMATS.items()}}}
 
 
 def _target(request: Request) -> str | None:
@@ -70,7 +77,7 @@ async def _readable(request: Request, pool: PoolDep, settings: Settings) -> tupl
 
 
 @router.get(DIRECT, summary="Get the content of a graph identified by its own IRI", include_in_schema=False)
-@router.get(PATH, summary="Get the content of a graph")
+@router.get(PATH, summary="Get the content of a graph", operation_id="graph-get")
 async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                     default: DefaultParam = None) -> Response:
     target, choice = await _readable(request, pool, settings)
@@ -81,7 +88,7 @@ async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, grap
 
 
 @router.head(DIRECT, summary="Headers of a directly identified graph's content", include_in_schema=False)
-@router.head(PATH, summary="Headers of a graph's content, without the content")
+@router.head(PATH, summary="Headers of a graph's content, without the content", operation_id="graph-head")
 async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                      default: DefaultParam = None) -> Response:
     _, choice = await _readable(request, pool, settings)
@@ -89,9 +96,10 @@ async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, gra
 
 
 @router.put(DIRECT, summary="Replace the content of a graph identified by its own IRI", include_in_schema=False)
-@router.put(PATH, summary="Replace a graph's content (creates it if need be)")
+@router.put(PATH, summary="Replace a graph's content (creates it if need be)", operation_id="graph-put",
+            openapi_extra=UPLOAD)
 async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
-                    graph: GraphParam = None, default: DefaultParam = None) -> Response:
+                    graph: WrittenGraphParam = None, default: DefaultParam = None) -> Response:
     require_writer(request, settings)
     target = _target(request)
     existed = await _exists(pool, target, settings)
@@ -103,9 +111,10 @@ async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: 
 
 
 @router.post(DIRECT, summary="Add to the content of a graph identified by its own IRI", include_in_schema=False)
-@router.post(PATH, summary="Add to a graph's content; without a graph, create a new graph (201, Location)")
+@router.post(PATH, summary="Add to a graph's content; without a graph, create a new graph (201, Location)",
+             operation_id="graph-post", openapi_extra=UPLOAD)
 async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
-                     graph: GraphParam = None, default: DefaultParam = None) -> Response:
+                     graph: WrittenGraphParam = None, default: DefaultParam = None) -> Response:
     require_writer(request, settings)
     created = not request.query_params and not request.path_params.get("path")
     target = f"{settings.base_iri}graph/uploads/{uuid.uuid4()}" if created else _target(request)
@@ -119,9 +128,9 @@ async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings:
 
 
 @router.delete(DIRECT, summary="Delete a graph identified by its own IRI", include_in_schema=False)
-@router.delete(PATH, summary="Delete a graph")
+@router.delete(PATH, summary="Delete a graph", operation_id="graph-delete")
 async def delete_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
-                       graph: GraphParam = None, default: DefaultParam = None) -> Response:
+                       graph: WrittenGraphParam = None, default: DefaultParam = None) -> Response:
     require_writer(request, settings)
     target = _target(request)
     if not await _exists(pool, target, settings):

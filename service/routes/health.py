@@ -10,7 +10,7 @@ from service.deps import StoreDep
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health", summary="The service is up and its store answers")
+@router.get("/health", summary="The service is up and its store answers", operation_id="health")
 async def health(store: StoreDep) -> dict[str, object]:
     quads = await run_blocking(len, store)
     return {"status": "ok", "quads": quads}

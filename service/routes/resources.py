@@ -7,10 +7,11 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph import IRI, Job, Literal, NamedQueryError, Namespaces, resources
+from graph.schemas import vocabulary
 from graph.terms import Term
 from service import jsonld, negotiation
 from service.blocking import run_blocking
@@ -23,7 +24,7 @@ DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
 SKOS_ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
 router = APIRouter(prefix="/api", tags=["resources"])
 KindName = StrEnum("KindName", {name: name for name in resources.KINDS})  # type: ignore[misc]
-Filter = Annotated[str | None, Query()]
+KindPath = Annotated[KindName, Path(examples=["regions"])]
 
 
 Lang = Annotated[str | None, Query(description="Language of labels (else Accept-Language's first choice); each "
@@ -66,12 +67,17 @@ def _bound(request: Request, settings: Settings, kind: resources.Kind, language:
 @router.get("/{kind}", summary="A list of resources of one kind, with filters, facets and pages",
             operation_id="list-resources")
 async def list_resources(
-        request: Request, response: Response, pool: PoolDep, settings: SettingsDep, kind: KindName,
-        country: Filter = None, theme: Filter = None, type: Filter = None, project: Filter = None,
-        nuts: Annotated[str | None, Query(description="A NUTS code; finds what lies in it, or was coded by it")] = None,
-        q: Annotated[str | None, Query(description="Text in a label")] = None,
+        request: Request, response: Response, pool: PoolDep, settings: SettingsDep, kind: KindPath,
+        country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 country code", examples=["DE"])] = None,
+        theme: Annotated[str | None, Query(description="A theme of the ECRN theme scheme, by its local name")] = None,
+        type: Annotated[str | None, Query(description="A class of the ontology, by its local name")] = None,
+        project: Annotated[str | None, Query(description="A project, by its slug", examples=["chemclust"])] = None,
+        nuts: Annotated[str | None, Query(description="A NUTS code; finds what lies in it, or was coded by it",
+                                          examples=["DEE"])] = None,
+        q: Annotated[str | None, Query(description="Text in a label", examples=["sachsen"])] = None,
         lang: Lang = None,
-        facet: Annotated[list[str] | None, Query(description=f"Counts per {', '.join(resources.FACETS)}")] = None,
+        facet: Annotated[list[str] | None, Query(description=f"Counts per {', '.join(resources.FACETS)}",
+                                                 examples=[["country", "year"]])] = None,
         from_: Annotated[int | None, Query(alias="from", description="From this year (start or issue date)")] = None,
         to: Annotated[int | None, Query(description="Up to this year")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
@@ -111,27 +117,35 @@ def _links(request: Request, limit: int, offset: int, more: bool) -> str:
 
 
 @router.get("/{kind}/{slug}", summary="One resource: its facts with labels, its incoming links and its sources "
-            "(JSON; JSON-LD with Accept: application/ld+json or format=jsonld)", operation_id="get-resource")
-async def get_resource(request: Request, pool: PoolDep, settings: SettingsDep, kind: KindName, slug: str,
+            "(JSON; JSON-LD with Accept: application/ld+json or format=jsonld, framed by `frame` if given)",
+            operation_id="get-resource", responses={200: {"content": {"application/ld+json": {
+                "schema": {"$ref": "#/components/schemas/Resource"}}}}})
+async def get_resource(request: Request, pool: PoolDep, settings: SettingsDep, kind: KindPath,
+                       slug: Annotated[str, Path(description="The last segment of the resource's IRI",
+                                                 examples=["saxony-anhalt"])],
                        format: Annotated[str | None, Query(pattern="^(json|jsonld)$")] = None,
-                       lang: Lang = None) -> Response:
+                       lang: Lang = None,
+                       frame: Annotated[str | None, Query(description="A JSON-LD frame (JSON); implies JSON-LD. "
+                                                          "Without one, the resource is the root, its blank nodes "
+                                                          "embedded", examples=['{"@embed": "@never"}'])] = None,
+                       ) -> Response:
     spec = resources.KINDS[kind.value]
     iri = resources.item_iri(settings.base_iri, spec, slug)
     language = _language(request, lang)
     rows = await _select(pool, settings, resources.describe_query(), {"item": iri, "lang": Literal(language)})
     if not rows:
         raise NotFoundError(f"there is no {spec.slug_kind} '{slug}'")
-    wants_jsonld = format == "jsonld" or (format is None and negotiation.choose(
+    wants_jsonld = frame is not None or format == "jsonld" or (format is None and negotiation.choose(
         request.headers.get("accept"), "graph") == ("jsonld", "application/ld+json") and
         "application/ld+json" in request.headers.get("accept", ""))
     if not wants_jsonld:
         return JSONResponse(_describe(iri, spec, rows, language),
                             headers={"Vary": "Accept, Accept-Language", "Content-Language": language})
+    frame_document = {"@id": iri.value, **(jsonld.parse_frame(frame) or {})}
     job = Job(Namespaces(settings.base_iri).rebase(resources.facts_query()), {"graph": "ntriples"}, settings.row_cap,
               substitutions={"item": iri})
     answer = await run_blocking(pool.execute, job, settings.query_timeout)
-    context = await run_blocking(jsonld.context, pool, Namespaces(settings.base_iri), settings.query_timeout)
-    body = await run_blocking(jsonld.compact, answer.body, context)
+    body = await run_blocking(jsonld.frame, answer.body, vocabulary(Namespaces(settings.base_iri)), frame_document)
     return Response(body, media_type="application/ld+json", headers={"Vary": "Accept"})
 
 

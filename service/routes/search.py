@@ -15,9 +15,11 @@ from service.deps import PoolDep, SettingsDep
 from service.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["search"])
-Text = Annotated[str, Query(min_length=1, max_length=200, description="Words to look for.")]
-Lang = Annotated[str | None, Query(description="Language of the labels shown (else Accept-Language, then English).")]
-Kind = Annotated[str | None, Query(description="Only resources of this kind, e.g. region, organisation, practice.")]
+Text = Annotated[str, Query(min_length=1, max_length=200, description="Words to look for.", examples=["chem"])]
+Lang = Annotated[str | None, Query(description="Language of the labels shown (else Accept-Language, then English).",
+                                   examples=["de"])]
+Kind = Annotated[str | None, Query(description="Only resources of this kind, e.g. region, organisation, practice.",
+                                   examples=["organisation"])]
 
 
 class IndexCache:

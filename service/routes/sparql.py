@@ -24,16 +24,30 @@ SPARQL_UPDATE = "application/sparql-update"
 Params = dict[str, list[str]]
 
 
-@router.get("/sparql", summary="Run a SPARQL query given in the URL")
+EXAMPLE_QUERY = "SELECT ?region ?label WHERE { ?region a ecrn:Region ; rdfs:label ?label } ORDER BY ?label LIMIT 10"
+EXAMPLE_UPDATE = ("INSERT DATA { GRAPH <https://example.org/graph/notes> { <https://example.org/notes/1> "
+                  "<http://www.w3.org/2000/01/rdf-schema#comment> \"A note\"@en } }")
+EXAMPLE_GRAPH = "https://w3id.org/ecrn/graph/data/regions"
+POST_BODY = {"requestBody": {"required": True, "content": {
+    FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}, "update": {"type": "string"}}},
+           "example": {"query": EXAMPLE_QUERY}},
+    SPARQL_QUERY: {"schema": {"type": "string"}, "example": EXAMPLE_QUERY},
+    SPARQL_UPDATE: {"schema": {"type": "string"}, "example": EXAMPLE_UPDATE}}}}
+
+
+@router.get("/sparql", summary="Run a SPARQL query given in the URL; without one, the service description",
+            operation_id="sparql-query")
 async def sparql_get(
     request: Request, pool: PoolDep, settings: SettingsDep,
-    query: Annotated[str | None, Query(description="The SPARQL query.")] = None,
-    default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri",
+    query: Annotated[str | None, Query(description="The SPARQL query.", examples=[EXAMPLE_QUERY])] = None,
+    default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri", examples=[[EXAMPLE_GRAPH]],
                                                          description="Default graph of the dataset.")] = None,
     named_graph_uri: Annotated[list[str] | None, Query(alias="named-graph-uri",
                                                        description="Named graphs of the dataset.")] = None,
-    format: Annotated[str | None, Query(description="A result format name or media type; overrides Accept.")] = None,
-    timeout: Annotated[float | None, Query(description="A shorter time limit in seconds than the server's.")] = None,
+    format: Annotated[str | None, Query(description="A result format name or media type; overrides Accept.",
+                                        examples=["csv"])] = None,
+    timeout: Annotated[float | None, Query(description="A shorter time limit in seconds than the server's.",
+                                           examples=[10])] = None,
 ) -> Response:
     params = _url_params(request)
     if "update" in params:
@@ -50,7 +64,8 @@ async def _service_description(request: Request, settings: Settings) -> Response
 
 
 @router.post("/sparql", summary="Run a query (form or application/sparql-query) or an update (form or "
-                                "application/sparql-update)")
+                                "application/sparql-update)", operation_id="sparql-query-or-update",
+             openapi_extra=POST_BODY)
 async def sparql_post(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep) -> Response:
     body = await request.body()
     if len(body) > settings.max_query_bytes:

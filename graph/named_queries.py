@@ -97,8 +97,9 @@ class NamedQuery:
         return store.query((ns or Namespaces()).rebase(self.text), substitutions=substitutions)
 
     def job(self, args: dict[str, str], ns: Namespaces, cap: int) -> Job:
-        """The query with its parameters bound, for the worker pool; SELECT answers as SPARQL JSON."""
-        return Job(ns.rebase(self.text), {"select": "json", "ask": "json", "graph": "jsonld"}, cap,
+        """The query with its parameters bound, for the worker pool; SELECT answers as SPARQL JSON, graphs as
+        N-Triples."""
+        return Job(ns.rebase(self.text), {"select": "json", "ask": "json", "graph": "ntriples"}, cap,
                    substitutions=self.bindings(args))
 
 

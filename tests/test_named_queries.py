@@ -21,8 +21,10 @@ def test_every_named_query_declares_itself_and_runs_with_its_defaults(path: Path
     query = parse_named_query(path)
     assert query.summary and query.name == path.stem
     result = query.run(store, {})
-    assert result.kind == "select"
-    assert result.rows(), f"{path.name} returns no rows on the real graph"
+    if result.kind == "graph":
+        assert result.serialize("ntriples").strip(), f"{path.name} answers an empty graph on the real graph"
+    else:
+        assert result.kind == "select" and result.rows(), f"{path.name} returns no rows on the real graph"
 
 
 def sample(param: Param) -> str | None:
@@ -35,9 +37,10 @@ def test_every_parameter_binds_and_is_echoed_in_the_results(path: Path, store: E
     for name, param in query.params.items():
         value = sample(param)
         assert value, f"{path.name}: parameter {name} needs an example or a default"
-        result = query.run(store, {name: value})
-        assert name in result.variables, f"{path.name}: project ?{name} so the engine can substitute it"
-        result.rows()
+        result = query.run(store, {name: value})  # the engine refuses a substitution it cannot make
+        if result.kind == "select":
+            assert name in result.variables, f"{path.name}: project ?{name} so the engine can substitute it"
+            result.rows()
 
 
 @pytest.mark.parametrize(("param", "raw", "term"), [

@@ -3,7 +3,9 @@
 import re
 
 import pytest
+import rdflib
 from fastapi.testclient import TestClient
+from rdflib.compare import isomorphic
 
 from graph import EmbeddedStore, assets, load_named_queries
 from service.app import create_app
@@ -40,7 +42,20 @@ def test_every_query_is_an_openapi_operation_named_after_its_file(client: TestCl
         assert set(query.params) | {"limit", "offset", "format"} == documented
 
 
-@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_a_construct_query_answers_json_ld_that_parses_back_to_its_graph(client: TestClient,
+                                                                         store: EmbeddedStore) -> None:
+    response = client.get("/api/queries/transfer-network", params={"status": "planned"})
+    assert response.headers["content-type"] == "application/ld+json"
+    expected = QUERIES["transfer-network"].run(store, {"status": "planned"}).serialize("ntriples")
+    answered = rdflib.Graph().parse(data=response.text, format="json-ld")
+    assert len(answered) > 5 and isomorphic(answered, rdflib.Graph().parse(data=expected, format="nt"))
+    assert client.get("/api/queries/transfer-network", params={"format": "csv"}).status_code == 400
+
+
+SELECTS = sorted(name for name, query in QUERIES.items() if "CONSTRUCT" not in query.text)
+
+
+@pytest.mark.parametrize("name", SELECTS)
 def test_every_competency_query_answers_as_rest_what_it_answers_in_the_store(client: TestClient, store: EmbeddedStore,
                                                                              name: str) -> None:
     rest = client.get(f"/api/queries/{name}", params={"limit": 1000}).json()

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph import NamedQuery, Namespaces
-from service import negotiation
+from graph.schemas import vocabulary
+from service import jsonld, negotiation
 from service.blocking import run_blocking
 from service.problems import NotFoundError, ProblemError
 from service.settings import Settings
@@ -87,6 +88,8 @@ def _endpoint(query: NamedQuery, settings: Settings) -> Callable[[Request], Awai
             args["lang"] = negotiation.choose_language(args.get("lang"), request.headers.get("accept-language"))
         job = query.job(args, Namespaces(settings.base_iri), cap=min(offset + limit + 1, settings.row_cap))
         answer = await run_blocking(request.app.state.pool.execute, job, settings.query_timeout)
+        if answer.kind == "graph":
+            return await _graph(answer.body, fmt, settings)
         results = json.loads(answer.body)
         page, more = results["results"]["bindings"][offset:offset + limit], answer.count > offset + limit
         headers = _links(request, args, limit, offset, more, fmt)
@@ -106,6 +109,14 @@ def _endpoint(query: NamedQuery, settings: Settings) -> Callable[[Request], Awai
                             headers=headers)
 
     return run
+
+
+async def _graph(ntriples: bytes, fmt: str, settings: Settings) -> Response:
+    """A CONSTRUCT query's answer: JSON-LD framed with the published context (every node at the top)."""
+    if fmt != "json":
+        raise ProblemError(f"this query answers a graph, given as JSON-LD (format json), not {fmt}")
+    body = await run_blocking(jsonld.frame, ntriples, vocabulary(Namespaces(settings.base_iri)), {})
+    return Response(body, media_type="application/ld+json")
 
 
 def _single_values(request: Request) -> dict[str, str]:

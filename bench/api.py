@@ -24,6 +24,8 @@ REQUESTS = {
     "list organisations (type filter, page 2)": ("/api/organisations", {"type": "DevelopmentAgency", "offset": "20",
                                                                           "limit": "20"}),
     "one resource": ("/api/regions/saxony-anhalt", {}),
+    "one resource as framed JSON-LD": ("/api/projects/chemclust", {"format": "jsonld"}),
+    "list regions, labels in German": ("/api/regions", {"lang": "de", "limit": "50"}),
     "search": ("/api/search", {"q": "chemical parks", "limit": "20"}),
     "suggest": ("/api/suggest", {"q": "sax"}),
     "named query (good practices)": ("/api/queries/good-practices", {"limit": "20"}),

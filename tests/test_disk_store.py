@@ -11,13 +11,10 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import TEST_DATA
+from tests.test_updates import PREFIXES
 
 TOKEN = "disk-write-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
-PREFIXES = """PREFIX ecrn: <https://w3id.org/ecrn/def/> PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX region: <https://w3id.org/ecrn/id/region/> PREFIX orgn: <https://w3id.org/ecrn/id/organisation/>
-"""
 ACCEPTED = PREFIXES + """INSERT DATA { GRAPH <https://w3id.org/ecrn/graph/contrib> {
   orgn:disk-agency a ecrn:DevelopmentAgency ; rdfs:label "Disk agency"@en ; ecrn:region region:masovia ;
       dcterms:source <https://example.org/news> } }"""

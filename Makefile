@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck wheel clean
+.PHONY: install serve system test lint typecheck wheel diagram clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ecrn-kg needs Python 3.11 or newer"; exit 1; }
@@ -24,11 +24,20 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck  ## run the whole test suite, as CI does
+system:  ## Debian packages of the browser tests and the ontology diagram: Chromium, Graphviz (apt-get, as root)
+	@command -v chromium >/dev/null && command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz; \
+	  else echo "note: without chromium and graphviz (sudo apt-get install chromium graphviz) some tests skip"; fi; }
+
+test: lint typecheck system  ## run the whole test suite, as CI does
 	$(BIN)/pytest
 
 wheel: install
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+
+diagram: install  ## redraw docs/ontology.dot and docs/ontology.svg from ontology/ (needs Graphviz's dot)
+	$(BIN)/python -m graph.diagram docs/ontology
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache

@@ -7,11 +7,13 @@ parameter is tested with COALESCE(test, true), since BOUND() does not see a subs
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import yaml
 
 from graph import assets
 from graph.errors import NamedQueryError
+from graph.lexer import tokens
 from graph.namespaces import STANDARD_PREFIXES, Namespaces
 from graph.pool import Job
 from graph.store import QueryResult, Store
@@ -101,6 +104,36 @@ class NamedQuery:
         N-Triples."""
         return Job(ns.rebase(self.text), {"select": "json", "ask": "json", "graph": "ntriples"}, cap,
                    substitutions=self.bindings(args))
+
+    def plain(self, ns: Namespaces | None = None) -> str:
+        """The query as plain SPARQL that answers as the operation does without arguments: the summary as a comment
+        instead of the header, and each default (or a required parameter's example) in a VALUES block that opens
+        the WHERE clause, since a plain query has no substitutions."""
+        body = "\n".join(line for line in self.text.splitlines() if not line.startswith("#+"))
+        text = f"# {' '.join(self.summary.split())}\n{(ns or Namespaces()).rebase(body)}"
+        values = {n: p.default or (p.example if p.required else None) for n, p in self.params.items()}
+        bound = {name: self.params[name].bind(raw) for name, raw in values.items() if raw is not None}
+        return _with_values(text, bound, self.name) if bound else text
+
+
+def _with_values(text: str, bound: dict[str, Term], name: str) -> str:
+    """`text` with a VALUES block of `bound` just inside the '{' of its WHERE clause."""
+    for where, after in pairwise(tokens(text)):
+        if where.keyword == "WHERE" and where.depth == 0 and after.text == "{":
+            block = f"VALUES ({' '.join('?' + v for v in bound)}) {{ ({' '.join(map(_sparql, bound.values()))}) }}"
+            return f"{text[:after.start + 1]}\n  {block}{text[after.start + 1:]}"
+    raise NamedQueryError(f"{name}: no 'WHERE {{' to bind the parameters' defaults in")
+
+
+def _sparql(term: Term) -> str:
+    """A term in SPARQL syntax; a JSON string is a valid SPARQL string literal."""
+    if isinstance(term, IRI):
+        return f"<{term.value}>"
+    assert isinstance(term, Literal), "parameters bind IRIs and literals only"
+    text = json.dumps(term.value, ensure_ascii=False)
+    if term.language:
+        return f"{text}@{term.language}"
+    return f"{text}^^<{term.datatype}>" if term.datatype else text
 
 
 def parse_named_query(path: Path) -> NamedQuery:

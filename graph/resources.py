@@ -116,7 +116,8 @@ WHERE {{
 
 def describe_query() -> str:
     """Every fact about ?item, then its incoming links, with the graph each comes from; labels of properties and
-    objects in ?lang (for objects, an alternative label in ?lang will do), else in English."""
+    objects in ?lang (for objects, an alternative label in ?lang will do), else in English; an amount of money
+    (a blank node) is labelled with its value and currency."""
     return PREFIXES + """SELECT ?item ?lang ?direction ?property ?value ?graph (SAMPLE(?propertyName) AS ?propertyLabel)
        (MIN(?valueName) AS ?valueLabel) WHERE {
   { GRAPH ?graph { ?item ?property ?value } BIND("out" AS ?direction) }
@@ -127,8 +128,9 @@ def describe_query() -> str:
   OPTIONAL { ?value rdfs:label|skos:prefLabel ?valueEn FILTER(LANGMATCHES(LANG(?valueEn), "en")) }
   OPTIONAL { ?value rdfs:label|skos:prefLabel ?valueLocal FILTER(LANGMATCHES(LANG(?valueLocal), ?lang)) }
   OPTIONAL { ?value skos:altLabel ?valueOther FILTER(LANGMATCHES(LANG(?valueOther), ?lang)) }
+  OPTIONAL { ?value schema:value ?amount ; schema:currency ?currency FILTER(isBlank(?value)) }
   BIND(COALESCE(?propertyLocal, ?propertyEn) AS ?propertyName)
-  BIND(COALESCE(?valueLocal, ?valueOther, ?valueEn) AS ?valueName)
+  BIND(COALESCE(?valueLocal, ?valueOther, ?valueEn, CONCAT(STR(?amount), " ", ?currency)) AS ?valueName)
 } GROUP BY ?item ?lang ?direction ?property ?value ?graph"""
 
 
@@ -140,3 +142,10 @@ def facts_query() -> str:
     """The asserted facts about ?item (not its entailments), and those about its blank nodes."""
     return PREFIXES + """CONSTRUCT { ?item ?p ?o . ?o ?bp ?bo } WHERE {
   GRAPH ?g { ?item ?p ?o OPTIONAL { ?o ?bp ?bo FILTER(isBlank(?o)) } } FILTER(!STRENDS(STR(?g), "/entailments")) }"""
+
+
+def document_query() -> str:
+    """The linked-data document of ?item: its asserted facts (with those of its blank nodes) and its incoming links."""
+    return PREFIXES + """CONSTRUCT { ?item ?p ?o . ?o ?bp ?bo . ?s ?ip ?item } WHERE {
+  { GRAPH ?g { ?item ?p ?o OPTIONAL { ?o ?bp ?bo FILTER(isBlank(?o)) } } FILTER(!STRENDS(STR(?g), "/entailments")) }
+  UNION { GRAPH ?h { ?s ?ip ?item } FILTER(!STRENDS(STR(?h), "/entailments")) } }"""

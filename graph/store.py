@@ -32,7 +32,7 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
-DATASET_FORMATS = frozenset({"nquads", "trig"})
+DATASET_FORMATS = frozenset({"nquads", "trig", "jsonld"})
 FILE_FORMATS: dict[str, str] = {
     ".ttl": "turtle", ".nt": "ntriples", ".nq": "nquads", ".trig": "trig", ".jsonld": "jsonld",
 }
@@ -119,7 +119,7 @@ class Store(Protocol):
 
     def update(self, sparql: str, base_iri: str | None = None) -> None: ...
 
-    def dump(self, fmt: str, graph: str | None = None) -> bytes: ...
+    def dump(self, fmt: str, graph: str | None = None, prefixes: dict[str, str] | None = None) -> bytes: ...
 
     def stats(self) -> Stats: ...
 
@@ -282,16 +282,19 @@ class EmbeddedStore:
         return sorted({q.graph_name.value for q in self._store.quads_for_pattern(node, None, None, None)
                        if isinstance(q.graph_name, ox.NamedNode)})
 
-    def dump(self, fmt: str, graph: str | None = None) -> bytes:
+    def dump(self, fmt: str, graph: str | None = None, prefixes: dict[str, str] | None = None) -> bytes:
+        """One graph; without `graph`, the whole dataset in a dataset format, else the union graph (each triple once).
+        `prefixes` shorten IRIs in the formats that have prefixes."""
         target = RDF_FORMATS[fmt]
         with _engine_errors("dump"):
             if graph is None and fmt in DATASET_FORMATS:
-                out: bytes = self._store.dump(format=target) or b""
+                out: bytes = self._store.dump(format=target, prefixes=prefixes) or b""
             elif graph is None:
-                union = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in self._store), format=target)
-                out = union or b""
+                union = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+                assert isinstance(union, ox.QueryTriples)
+                out = ox.serialize(union, format=target, prefixes=prefixes) or b""
             else:
-                out = self._store.dump(format=target, from_graph=ox.NamedNode(graph)) or b""
+                out = self._store.dump(format=target, from_graph=ox.NamedNode(graph), prefixes=prefixes) or b""
         return out
 
     def checksum(self) -> str:

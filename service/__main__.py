@@ -63,7 +63,8 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
     settings = _settings(store)
     if data:
         settings = settings.model_copy(update={"data_files": data, "validate_data_files": validate})
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                root_path=settings.root_path)
 
 
 @cli.command()

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from graph import EmbeddedStore, QueryPool, load_named_queries, open_store
@@ -14,7 +15,19 @@ from graph.pool import CHUNK
 from service import openapi, problems
 from service.answer_cache import AnswerCache
 from service.description import StatisticsCache
-from service.routes import dataset, graph_store, health, queries, resources, search, sparql
+from service.routes import (
+    dataset,
+    graph_store,
+    health,
+    linked_data,
+    ontology,
+    pages,
+    publishing,
+    queries,
+    resources,
+    search,
+    sparql,
+)
 from service.settings import Settings
 
 
@@ -50,5 +63,10 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     app.include_router(graph_store.router)
     app.include_router(queries.router(load_named_queries(), settings))
     app.include_router(search.router)
+    app.include_router(ontology.router)
+    app.include_router(publishing.router)
     app.include_router(resources.router)  # after the fixed /api paths: its first segment is a variable
+    app.include_router(pages.router)
+    app.include_router(linked_data.router)  # after /def/ and its files: /def/{path} redirects every other term
+    app.mount("/static", StaticFiles(packages=[("service", "static")]), name="static")
     return app

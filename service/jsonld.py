@@ -44,6 +44,13 @@ def frame(nquads: bytes, vocabulary: Vocabulary, frame_document: dict[str, Any])
     return json.dumps(framed, ensure_ascii=False, indent=1).encode()
 
 
+def compact(nquads: bytes, vocabulary: Vocabulary) -> bytes:
+    """N-Quads (or N-Triples) as JSON-LD compacted with the published context: every triple, nothing framed away."""
+    expanded = jsonld.from_rdf(nquads.decode(), {"format": "application/n-quads"})
+    compacted = jsonld.compact(expanded, vocabulary.context, {"documentLoader": _no_remote_documents})
+    return json.dumps(compacted, ensure_ascii=False, indent=1).encode()
+
+
 def _cause(error: BaseException) -> str:
     """The innermost message of a pyld error chain (pyld wraps the cause in its `cause` attribute)."""
     while isinstance(getattr(error, "cause", None), BaseException):

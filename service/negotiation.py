@@ -24,7 +24,17 @@ GRAPH_MEDIA_TYPES: dict[str, str] = {
     "application/n-quads": "nquads",
     "application/trig": "trig",
 }
-TABLES = {"select": RESULT_MEDIA_TYPES, "ask": RESULT_MEDIA_TYPES, "graph": GRAPH_MEDIA_TYPES}
+# A linked-data document: RDF for machines (Turtle for */*), HTML for people who ask for it, as browsers do.
+DOCUMENT_MEDIA_TYPES: dict[str, str] = {
+    "text/turtle": "turtle",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/ld+json": "jsonld",
+    "application/n-triples": "ntriples",
+    "application/rdf+xml": "rdfxml",
+}
+TABLES = {"select": RESULT_MEDIA_TYPES, "ask": RESULT_MEDIA_TYPES, "graph": GRAPH_MEDIA_TYPES,
+          "document": DOCUMENT_MEDIA_TYPES}
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,12 @@ FORMAT_ALIASES: dict[str, dict[str, str]] = {
               "json": "jsonld", "xml": "rdfxml", "rdf": "rdfxml", "rdf+xml": "rdfxml", "nq": "nquads"},
 }
 FORMAT_ALIASES["ask"] = FORMAT_ALIASES["select"]
+
+
+def prefers_html(accept: str | None) -> bool:
+    """True when the client asks for HTML before any RDF or results format, as a browser does."""
+    chosen = choose(accept, "document")
+    return chosen is not None and chosen[0] == "html"
 
 
 def by_format(fmt: str, kind: str) -> tuple[str, str] | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -26,6 +28,7 @@ from graph import (
     UpdateError,
     ValidationError,
 )
+from service import html, negotiation
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,10 @@ class PayloadTooLargeError(ProblemError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
 
+class ServiceUnavailableError(ProblemError):
+    status, title, slug = 503, "Service unavailable", "service-unavailable"
+
+
 class BadFrameError(ProblemError):
     title, slug = "Bad JSON-LD frame", "bad-frame"
 
@@ -96,9 +103,14 @@ def problem(status: int, title: str, slug: str, detail: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
 
 
+def graph_error_kind(error: GraphError) -> tuple[int, str, str]:
+    """The (status, title, type slug) of a graph error: its first class in the table."""
+    return next(GRAPH_ERRORS[c] for c in type(error).__mro__ if c in GRAPH_ERRORS)
+
+
 def _graph_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, GraphError)
-    status, title, slug = next(GRAPH_ERRORS[c] for c in type(error).__mro__ if c in GRAPH_ERRORS)
+    status, title, slug = graph_error_kind(error)
     extra: dict[str, Any] = {}
     if isinstance(error, ValidationError):
         extra["violations"] = [{"focus": p.focus, "path": p.path, "message": p.message} for p in error.problems]
@@ -140,9 +152,21 @@ def _request_validation(request: Request, error: Exception) -> JSONResponse:
     return problem(400, "Bad request", "bad-request", f"{where}: {first.get('msg', 'invalid request')}")
 
 
+def _for_people(handler: Callable[[Request, Exception], JSONResponse]) -> Callable[[Request, Exception], Response]:
+    """The same problem as an HTML page when the client asks for HTML first, as a browser does."""
+
+    def respond(request: Request, error: Exception) -> Response:
+        response = handler(request, error)
+        if not negotiation.prefers_html(request.headers.get("accept")):
+            return response
+        return html.problem_page(request, json.loads(bytes(response.body)), response.status_code, response.headers)
+
+    return respond
+
+
 def install(app: FastAPI) -> None:
     """Map every error type to its problem response, once."""
-    app.add_exception_handler(GraphError, _graph_error)
-    app.add_exception_handler(ProblemError, _problem_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(GraphError, _for_people(_graph_error))
+    app.add_exception_handler(ProblemError, _for_people(_problem_error))
+    app.add_exception_handler(HTTPException, _for_people(_http_error))
+    app.add_exception_handler(RequestValidationError, _for_people(_request_validation))

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     store_path: Path | None = Field(None, description="Directory of an on-disk store; empty means in memory.")
     data_files: list[Path] = Field([], description="More RDF files to load at start, beside the ChemClust graph.")
     validate_data_files: bool = Field(True, description="Check those files against the shapes (off: trusted bulk).")
+    root_path: str = Field("", description="Path prefix a reverse proxy serves the service under, e.g. '/ecrn'.")
     host: str = Field("127.0.0.1", description="Address `ecrn-kg serve` listens on.")
     port: int = Field(8000, description="Port `ecrn-kg serve` listens on.")
     union_default_graph: bool = Field(True, description="Queries see the union of all named graphs as default graph.")

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -51,10 +52,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI) -> Iterator[str]:
-    """Serve an app with a real uvicorn server on a free loopback port; yield its base URL."""
+def serve_in_thread(app: FastAPI, **config: Any) -> Iterator[str]:
+    """Serve an app with a real uvicorn server (more uvicorn `config` if given) on a free loopback port; yield its
+    base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

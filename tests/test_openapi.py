@@ -1,5 +1,6 @@
 """The OpenAPI document is valid OpenAPI 3.1, names every operation once, and its examples work."""
 
+import shutil
 from typing import Any
 from urllib.parse import urlencode
 
@@ -50,6 +51,9 @@ def example(parameter: dict[str, Any]) -> Any:
     return schema["examples"][0] if "examples" in schema else schema.get("default")
 
 
+NEEDS_GRAPHVIZ = {"ontology-diagram"}
+
+
 def test_every_operation_answers_its_documented_example(fresh_store: EmbeddedStore) -> None:
     """Each operation, called with the first example of every parameter and of its body, succeeds."""
     token = "example-token"
@@ -58,6 +62,8 @@ def test_every_operation_answers_its_documented_example(fresh_store: EmbeddedSto
         called = []
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
+                if operation["operationId"] in NEEDS_GRAPHVIZ and shutil.which("dot") is None:
+                    continue  # answers 503 by design without Graphviz; tests/test_diagram.py skips visibly
                 path_values, query = {}, {}
                 for parameter in operation.get("parameters", []):
                     value = example(parameter)

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from graph import Namespaces
 from graph.schemas import vocabulary
-from service import description
+from service import catalogue, description
 from service.blocking import run_blocking
 from service.deps import SettingsDep
 
@@ -19,7 +19,9 @@ router = APIRouter(tags=["dataset"])
 async def void(request: Request, settings: SettingsDep) -> Response:
     stats = await run_blocking(request.app.state.statistics.get)
     endpoint = str(request.url_for("sparql_get"))
-    return description.respond(description.void_graph(stats, settings, endpoint), request.headers.get("accept"))
+    graph = description.void_graph(stats, settings, endpoint)
+    catalogue.link_void(graph, settings.base_iri, catalogue.Links.of(request))
+    return description.respond(graph, request.headers.get("accept"))
 
 
 @router.get("/context.jsonld", summary="The JSON-LD context of the API: prefixes and a short name for every term, "

@@ -1,4 +1,8 @@
-"""The SPARQL 1.1 Protocol endpoint: queries by GET and POST, updates by POST, with the protocol's dataset."""
+"""The SPARQL 1.1 Protocol endpoint: queries by GET and POST, updates by POST, with the protocol's dataset.
+
+A GET from a browser (HTML before any RDF or results type in Accept, and no `format`) gets the query page instead:
+the editor, and the answer to the query in the URL as a table (service/query_page.py).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
 
-from graph import Job, Namespaces, guard, writes
-from service import description, negotiation
+from graph import GraphError, Job, Namespaces, guard, writes
+from service import description, negotiation, query_page
 from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
 from service.auth import require_writer
 from service.blocking import answer_response, run_blocking
@@ -22,6 +26,7 @@ FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 Params = dict[str, list[str]]
+ANSWER_KINDS = ("select", "ask", "graph")  # the kinds of answer a query has (negotiation.TABLES has documents too)
 
 
 EXAMPLE_QUERY = "SELECT ?region ?label WHERE { ?region a ecrn:Region ; rdfs:label ?label } ORDER BY ?label LIMIT 10"
@@ -35,7 +40,8 @@ POST_BODY = {"requestBody": {"required": True, "content": {
     SPARQL_UPDATE: {"schema": {"type": "string"}, "example": EXAMPLE_UPDATE}}}}
 
 
-@router.get("/sparql", summary="Run a SPARQL query given in the URL; without one, the service description",
+@router.get("/sparql", summary="Run a SPARQL query given in the URL; without one, the service description "
+                               "(browsers get the query page)",
             operation_id="sparql-query")
 async def sparql_get(
     request: Request, pool: PoolDep, settings: SettingsDep,
@@ -52,9 +58,12 @@ async def sparql_get(
     params = _url_params(request)
     if "update" in params:
         raise ProblemError("updates must be POSTed")
+    for_people = "format" not in params and negotiation.prefers_html(request.headers.get("accept"))
     if "query" not in params:
+        if for_people:
+            return query_page.page(request, settings, None)
         return await _service_description(request, settings)
-    return await _query(request, pool, settings, params)
+    return await (_page if for_people else _query)(request, pool, settings, params)
 
 
 async def _service_description(request: Request, settings: Settings) -> Response:
@@ -134,7 +143,7 @@ def _time_limit(params: Params, settings: Settings, remote: frozenset[str]) -> f
 def _formats(accept: str | None, params: Params) -> dict[str, str | None]:
     """The format to answer each kind of result with: the first 'format' value that names one for the kind
     (clients repeat the parameter and use names like 'json-ld' or media-type lists), else by Accept."""
-    return {kind: _format_for(kind, accept, params.get("format", [])) for kind in negotiation.TABLES}
+    return {kind: _format_for(kind, accept, params.get("format", [])) for kind in ANSWER_KINDS}
 
 
 def _format_for(kind: str, accept: str | None, asked: list[str]) -> str | None:
@@ -151,18 +160,36 @@ def _endpoint(request: Request) -> str:
     return str(request.url.replace(query="", fragment=""))
 
 
-async def _query(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
+def _job(request: Request, settings: Settings, params: Params,
+         formats: dict[str, str | None]) -> tuple[Job, frozenset[str]]:
+    """The query of the request as a job for the pool, and the remote endpoints it reaches."""
     query, remote = _text(params, "query", settings)
     dataset = "default-graph-uri" in params or "named-graph-uri" in params
-    job = Job(query, _formats(request.headers.get("accept"), params), settings.row_cap,
-              settings.union_default_graph, Namespaces(settings.base_iri).prefixes(), _endpoint(request),
+    job = Job(query, formats, settings.row_cap, settings.union_default_graph,
+              Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,
               params.get("named-graph-uri", []) if dataset else None, remote=bool(remote))
+    return job, remote
+
+
+async def _page(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
+    """The query page with the answer as a table, or with the error its problem response would give."""
+    text = params["query"][0]
+    try:
+        job, remote = _job(request, settings, params, query_page.FORMATS)
+        answer = await run_blocking(pool.execute, job, _time_limit(params, settings, remote))
+    except (GraphError, ProblemError) as error:
+        return query_page.failed(request, settings, text, error)
+    return query_page.answered(request, settings, text, answer)
+
+
+async def _query(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
+    job, remote = _job(request, settings, params, _formats(request.headers.get("accept"), params))
     cache: AnswerCache = request.app.state.answers
     generation = pool.generation
     key = (generation, job.sparql, tuple(sorted(job.formats.items())), job.union, job.base_iri,
            tuple(job.default_graphs or ()), tuple(job.named_graphs or ()), job.cap)
-    keep = cacheable(query, remote)
+    keep = cacheable(job.sparql, remote)
     cached = cache.get(key) if keep else None
     if cached is None:
         head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))

@@ -1,0 +1,89 @@
+"""What the publishing routes serve, kept current with the store: releases, dump files and the resource list.
+
+A release is recorded right after each write (the pool calls `after_write` while the writer still holds the write
+lock) and at start. Dump files are built when first asked for, once per release, with the write lock held so that
+no write lands while they are read. Every method here blocks: call it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from graph import EmbeddedStore, GraphError, Namespaces, QueryPool
+from graph.releases import Release, ReleaseLog, directory_for
+from service.dumps import FORMATS, DumpFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Publication:
+    """The releases of the store and the dump files of its latest release."""
+
+    store: EmbeddedStore
+    pool: QueryPool
+    namespaces: Namespaces
+    log: ReleaseLog = field(init=False)
+    _files: dict[str, DumpFile] = field(default_factory=dict, init=False)
+    _building: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _synced: int = field(default=-1, init=False)  # the pool generation the log was last brought up to
+
+    def __post_init__(self) -> None:
+        self.log = ReleaseLog(directory_for(self.store.path) if self.store.path else None)
+
+    def start(self) -> None:
+        """Record the content at start (the first load, or what changed while the service was stopped); then keep
+        recording after each write."""
+        with self.pool.write_lock:
+            self._sync()
+        self.pool.on_write(self.after_write)
+
+    def after_write(self) -> None:
+        """Record a release if the write changed the content. A failure is logged, not raised: the write itself got
+        through, and the next write or dump request records the change."""
+        try:
+            self._sync()
+        except (OSError, GraphError):
+            log.exception("recording a release failed")
+
+    def latest(self) -> Release:
+        """The latest release, recording one first if a change went unrecorded."""
+        if self.pool.generation != self._synced:
+            with self.pool.write_lock:
+                self._sync()
+        latest = self.log.latest
+        assert latest is not None, "start() records the first release"
+        return latest
+
+    def dump(self, name: str) -> DumpFile:
+        """The dump file `name` (a key of FORMATS) of the latest release, built at most once per release."""
+        with self._building:
+            cached = self._files.get(name)
+            if cached is not None and cached.release == self.latest():
+                return cached
+            with self.pool.write_lock:
+                release = self._sync()
+                spec = FORMATS[name]
+                body = self.log.content() if spec.fmt is None else self.store.dump(
+                    spec.fmt, prefixes=self.namespaces.prefixes())
+            self._files[name] = DumpFile(spec, body, release)
+            return self._files[name]
+
+    def dumps(self) -> list[DumpFile]:
+        """Every dump file, all of one release (a write between two of them makes it build them again)."""
+        while True:
+            files = [self.dump(name) for name in FORMATS]
+            if len({file.release for file in files}) == 1:
+                return files
+
+    def _sync(self) -> Release:
+        """Bring the log up to the store; call it holding the pool's write lock."""
+        generation = self.pool.generation
+        if generation != self._synced:
+            self.log.record(self.store)
+            self._synced = generation
+        latest = self.log.latest
+        assert latest is not None
+        return latest

@@ -1,5 +1,6 @@
-"""Latency of typical REST requests (a filtered list with a facet, a search, a suggestion, a named query),
-on the ChemClust graph alone or with a generated graph loaded beside it, against a real server on loopback.
+"""Latency of typical REST requests (a filtered list with a facet, a search, a suggestion, a named query) and of the
+pages and files of the linked-data front end, on the ChemClust graph alone or with a generated graph loaded beside
+it, against a real server on loopback.
 
     python bench/api.py                                   # the ChemClust graph
     python bench/api.py --data var/bench/syn-1m-s1.nt     # with the 1M-triple benchmark graph (made by run.py)
@@ -29,7 +30,16 @@ REQUESTS = {
     "search": ("/api/search", {"q": "chemical parks", "limit": "20"}),
     "suggest": ("/api/suggest", {"q": "sax"}),
     "named query (good practices)": ("/api/queries/good-practices", {"limit": "20"}),
+    "page: home": ("/", {}),
+    "page: a region": ("/doc/region/saxony-anhalt", {}),
+    "page: organisations with facets": ("/organisations", {}),
+    "page: transfer network": ("/network", {}),
+    "page: query page with a SELECT": ("/sparql", {"query": "SELECT ?s { ?s a <https://w3id.org/ecrn/def/Region> }"}),
+    "document as Turtle (303 followed)": ("/id/region/saxony-anhalt", {"_accept": "text/turtle"}),
+    "dump: N-Quads (built once, then cached)": ("/dumps/ecrn-kg.nq.gz", {}),
+    "DCAT-AP record": ("/catalog", {"_accept": "text/turtle"}),
 }
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 def main() -> None:
@@ -43,12 +53,16 @@ def main() -> None:
         load_files(store, [args.data], validate=False)
     print(f"store: {len(store):,} quads; answer cache off; {args.repeat} requests each after one warm-up")
     with serve_in_thread(create_app(Settings(answer_cache_bytes=0), store=store)) as url, httpx.Client() as client:
-        for name, (path, params) in REQUESTS.items():
-            client.get(url + path, params=params, timeout=600).raise_for_status()
+        for name, (path, given) in REQUESTS.items():
+            params = dict(given)
+            headers = {"Accept": params.pop("_accept", BROWSER if name.startswith("page") else "*/*")}
+            client.get(url + path, params=params, headers=headers, timeout=600, follow_redirects=True
+                       ).raise_for_status()
             seconds = []
             for _ in range(args.repeat):
                 started = time.perf_counter()
-                client.get(url + path, params=params, timeout=600).raise_for_status()
+                client.get(url + path, params=params, headers=headers, timeout=600, follow_redirects=True
+                           ).raise_for_status()
                 seconds.append((time.perf_counter() - started) * 1000)
             print(f"  {name:42s} median {statistics.median(seconds):8.1f} ms   p95 "
                   f"{sorted(seconds)[int(0.95 * len(seconds)) - 1]:8.1f} ms")

@@ -2,8 +2,8 @@
 dump, a DCAT 3 version per release, and the SPARQL endpoint and REST API as data services.
 
 Terms of the EU authority tables and IANA media types are typed (and labelled) in the record, as the DCAT-AP range
-shapes want them. The data's licence is not stated anywhere in the project: the record gives the project's licence
-(MIT, README and pyproject.toml) and says so in a rights statement.
+shapes want them. The publisher is whoever runs the service (settings `publisher_name`, `contact_url`); the graph
+(data and ontology) is published under CC BY 4.0, the licence the ontology states.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CONCEPTS: dict[str, tuple[str, URIRef]] = {
     f"{EU}language/ENG": ("English", DCTERMS.LinguisticSystem),
     f"{EU}frequency/IRREG": ("irregular", DCTERMS.Frequency),
     f"{EU}access-right/PUBLIC": ("public", DCTERMS.RightsStatement),
-    f"{EU}licence/MIT": ("MIT License", DCTERMS.LicenseDocument),
+    f"{EU}licence/CC_BY_4_0": ("Creative Commons Attribution 4.0 International", DCTERMS.LicenseDocument),
     f"{EU}data-theme/ECON": ("Economy and finance", SKOS.Concept),
     f"{EU}data-theme/REGI": ("Regions and cities", SKOS.Concept),
     f"{EU}data-theme/TECH": ("Science and technology", SKOS.Concept),
@@ -40,12 +40,12 @@ CONCEPTS: dict[str, tuple[str, URIRef]] = {
 SCHEMES = {f"{EU}data-theme": "Data theme", f"{PUBLISHER_TYPES}1.0": "Publisher type"}
 STANDARDS = {"sparql": URIRef("https://www.w3.org/TR/sparql11-protocol/"),
              "openapi": URIRef("https://spec.openapis.org/oas/v3.1.0")}
-LICENCE = URIRef(f"{EU}licence/MIT")
+LICENCE = URIRef(f"{EU}licence/CC_BY_4_0")
 DESCRIPTION = ("Linked data on the European Chemical Regions Network (ECRN) and its INTERREG IVC project ChemClust: "
                "chemical regions and their NUTS codes, the actors, projects, programmes, policy instruments and good "
                "practices, and which practice travelled from which region to which. Every fact cites its source.")
-RIGHTS = ("The data's own licence is not stated by the project; the project's licence (MIT, in README and "
-          "pyproject.toml) is given. The ontology (ontology/ecrn.ttl) states CC BY 4.0 for itself.")
+RIGHTS = ("The graph (data and ontology) is published under CC BY 4.0. Each fact cites the public source it was taken "
+          "from (dcterms:source); those sources keep their own terms.")
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,22 @@ def dataset_iri(base_iri: str) -> URIRef:
     return URIRef(base_iri + "void")
 
 
-def record(links: Links, base_iri: str, files: list[DumpFile], releases: list[Release]) -> Graph:
+@dataclass(frozen=True)
+class Publisher:
+    """Who runs the service: named in the record as publisher and contact point."""
+
+    name: str
+    contact_url: str | None  # None: the service's home page
+
+
+def record(links: Links, base_iri: str, files: list[DumpFile], releases: list[Release],
+           who: Publisher) -> Graph:
     """The whole record: catalogue, dataset, distributions, versions, data services and the terms they use."""
     out = Graph(bind_namespaces="core")
     for prefix, namespace in (("dcat", DCAT), ("dcterms", DCTERMS), ("adms", ADMS), ("spdx", SPDX),
                               ("vcard", VCARD), ("foaf", FOAF), ("skos", SKOS)):
         out.bind(prefix, namespace)
-    dataset, publisher = dataset_iri(base_iri), URIRef(base_iri + "id/organisation/ecrn")
+    dataset, publisher = dataset_iri(base_iri), URIRef(f"{links.catalog}#publisher")
     _catalogue(out, links, dataset, publisher, releases)
     _dataset(out, links, dataset, publisher, releases)
     for file in files:
@@ -91,7 +100,7 @@ def record(links: Links, base_iri: str, files: list[DumpFile], releases: list[Re
     for previous, release in zip([None, *releases], releases, strict=False):
         _version(out, links, dataset, release, previous)
     _services(out, links, dataset, publisher)
-    _terms(out, links, publisher)
+    _terms(out, links, publisher, who)
     return out
 
 
@@ -205,16 +214,16 @@ def _services(out: Graph, links: Links, dataset: URIRef, publisher: URIRef) -> N
                                                "OpenAPI document.", lang="en")))
 
 
-def _terms(out: Graph, links: Links, publisher: URIRef) -> None:
+def _terms(out: Graph, links: Links, publisher: URIRef, who: Publisher) -> None:
     """The publisher, contact, rights statement, and the authority-table terms, typed for the range shapes."""
     contact, rights = URIRef(f"{links.catalog}#contact"), URIRef(f"{links.catalog}#rights")
     out.add((publisher, RDF.type, FOAF.Agent))
-    out.add((publisher, FOAF.name, Literal("European Chemical Regions Network", lang="en")))
+    out.add((publisher, FOAF.name, Literal(who.name, lang="en")))
     out.add((publisher, DCTERMS.type, URIRef(f"{PUBLISHER_TYPES}NonProfitOrganisation")))
     out.add((contact, RDF.type, VCARD.Kind))
     out.add((contact, RDF.type, VCARD.Organization))
-    out.add((contact, VCARD.fn, Literal("European Chemical Regions Network")))
-    out.add((contact, VCARD.hasURL, URIRef("https://ecrn.net/")))
+    out.add((contact, VCARD.fn, Literal(who.name)))
+    out.add((contact, VCARD.hasURL, URIRef(who.contact_url or links.home)))
     out.add((rights, RDF.type, DCTERMS.RightsStatement))
     out.add((rights, RDFS.label, Literal(RIGHTS, lang="en")))
     for iri, (label, cls) in CONCEPTS.items():

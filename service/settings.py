@@ -33,4 +33,6 @@ class Settings(BaseSettings):
     service_allowlist: list[str] = Field([], description="Endpoints SERVICE and LOAD may reach (default: none).")
     service_timeout: float = Field(10.0, gt=0, description="Time limit of a query that reaches remote endpoints.")
     answer_cache_bytes: int = Field(64 << 20, ge=0, description="Memory for answers to repeated queries (0: none).")
+    publisher_name: str = Field("ecrn-kg", description="Who runs the service: the publisher in the DCAT-AP record.")
+    contact_url: str | None = Field(None, description="The publisher's contact page in the record (else the home page).")
     write_token: SecretStr | None = Field(None, description="Bearer token for updates and uploads; unset: read-only.")

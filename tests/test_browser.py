@@ -100,4 +100,6 @@ def test_a_query_typed_on_the_query_page_shows_its_result_table(tab: "sync_api.P
     total = tab.request.get(live_server + "/api/regions").json()["total"]
     sync_api.expect(rows).to_have_count(total)
     sync_api.expect(tab.locator("#results thead")).to_contain_text("region")
+    link = tab.locator("#results tbody a").first
+    sync_api.expect(link).to_have_attribute("href", re.compile(r"^/doc/region/"))  # as the server links IRIs
     sync_api.expect(tab.get_by_role("link", name=re.compile("CSV"))).to_be_visible()

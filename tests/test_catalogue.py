@@ -69,7 +69,7 @@ def test_a_record_without_a_mandatory_property_breaks_the_shapes(record: Graph, 
 
 
 def test_a_licence_that_is_not_a_licence_document_breaks_the_shapes(record: Graph, shapes: Graph) -> None:
-    licence = URIRef(f"{EU}licence/MIT")
+    licence = URIRef(f"{EU}licence/CC_BY_4_0")
     report = violations(without(record, licence, RDF.type), shapes)
     assert report is not None and "ClassConstraintComponent" in report
 
@@ -109,16 +109,18 @@ def test_authority_table_values_and_the_publisher(record: Graph) -> None:
     assert record.value(dataset, DCTERMS.accrualPeriodicity) == URIRef(f"{EU}frequency/IRREG")
     assert URIRef(f"{EU}data-theme/ECON") in set(record.objects(dataset, DCAT.theme))
     publisher = record.value(catalog, DCTERMS.publisher)
-    assert (publisher, RDF.type, FOAF.Agent) in record and record.value(publisher, FOAF.name)
+    assert (publisher, RDF.type, FOAF.Agent) in record and str(record.value(publisher, FOAF.name)) == "ecrn-kg"
     contact = record.value(dataset, DCAT.contactPoint)
     assert (contact, RDF.type, URIRef("http://www.w3.org/2006/vcard/ns#Kind")) in record
 
 
-def test_the_licence_is_the_projects_and_the_record_says_why(record: Graph) -> None:
-    licences = set(record.objects(None, DCTERMS.license))
-    assert licences == {URIRef(f"{EU}licence/MIT")}
+def test_the_licence_is_the_one_the_ontology_states(record: Graph) -> None:
+    ontology = Graph().parse(Path(__file__).resolve().parent.parent / "ontology" / "ecrn.ttl")
+    stated = set(ontology.objects(None, DCTERMS.license))
+    assert stated == {URIRef("https://creativecommons.org/licenses/by/4.0/")}
+    assert set(record.objects(None, DCTERMS.license)) == {URIRef(f"{EU}licence/CC_BY_4_0")}
     rights = {str(record.value(r, RDFS.label)) for r in record.objects(None, DCTERMS.rights)}
-    assert len(rights) == 1 and "not stated" in rights.pop()
+    assert len(rights) == 1 and "CC BY 4.0" in rights.pop()
 
 
 def test_the_versions_are_the_releases(client: TestClient, record: Graph) -> None:

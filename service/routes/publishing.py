@@ -88,13 +88,14 @@ async def catalog(request: Request, settings: SettingsDep) -> Response:
     publication = _publication(request)
     files = await run_blocking(publication.dumps)
     releases = [r for r in publication.log.releases if r.version <= files[0].release.version]
-    return await run_blocking(_record, Links.of(request), settings.base_iri, files, releases,
+    who = catalogue.Publisher(settings.publisher_name, settings.contact_url)
+    return await run_blocking(_record, Links.of(request), settings.base_iri, files, releases, who,
                               request.headers.get("accept"))
 
 
-def _record(links: Links, base_iri: str, files: list[DumpFile], releases: list[Release],
+def _record(links: Links, base_iri: str, files: list[DumpFile], releases: list[Release], who: catalogue.Publisher,
             accept: str | None) -> Response:
-    return description.respond(catalogue.record(links, base_iri, files, releases), accept)
+    return description.respond(catalogue.record(links, base_iri, files, releases, who), accept)
 
 
 @router.get("/releases", summary="The releases, newest first: date, content checksum, quads added and removed "

@@ -59,12 +59,13 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
     import uvicorn
 
     from service.app import create_app
+    from service.telemetry import log_config
 
     settings = _settings(store)
     if data:
         settings = settings.model_copy(update={"data_files": data, "validate_data_files": validate})
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                root_path=settings.root_path)
+                root_path=settings.root_path, log_config=log_config(settings.log_format), access_log=False)
 
 
 @cli.command()

@@ -29,6 +29,7 @@ from service.routes import (
     sparql,
 )
 from service.settings import Settings
+from service.telemetry import Metrics, RequestLog
 
 
 def create_app(settings: Settings | None = None, store: EmbeddedStore | None = None) -> FastAPI:
@@ -54,7 +55,10 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     app.state.settings = settings
     app.state.store = store
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                       allow_methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"], allow_headers=["*"])
+                       allow_methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"], allow_headers=["*"],
+                       expose_headers=["X-Request-ID", "Result-Truncated", "Link", "ETag"])
+    app.state.metrics = Metrics(app.state)
+    app.add_middleware(RequestLog, metrics=app.state.metrics)  # outermost: it sees and times every answer
     problems.install(app)
     openapi.install(app, settings)
     app.include_router(sparql.router)

@@ -153,13 +153,15 @@ def _request_validation(request: Request, error: Exception) -> JSONResponse:
 
 
 def _for_people(handler: Callable[[Request, Exception], JSONResponse]) -> Callable[[Request, Exception], Response]:
-    """The same problem as an HTML page when the client asks for HTML first, as a browser does."""
+    """The problem, counted by type; as an HTML page when the client asks for HTML first, as a browser does."""
 
     def respond(request: Request, error: Exception) -> Response:
         response = handler(request, error)
+        problem = json.loads(bytes(response.body))
+        request.app.state.metrics.problems.labels(problem["type"].rsplit("/", 1)[1]).inc()
         if not negotiation.prefers_html(request.headers.get("accept")):
             return response
-        return html.problem_page(request, json.loads(bytes(response.body)), response.status_code, response.headers)
+        return html.problem_page(request, problem, response.status_code, response.headers)
 
     return respond
 

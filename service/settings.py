@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,5 +35,7 @@ class Settings(BaseSettings):
     service_timeout: float = Field(10.0, gt=0, description="Time limit of a query that reaches remote endpoints.")
     answer_cache_bytes: int = Field(64 << 20, ge=0, description="Memory for answers to repeated queries (0: none).")
     publisher_name: str = Field("ecrn-kg", description="Who runs the service: the publisher in the DCAT-AP record.")
-    contact_url: str | None = Field(None, description="The publisher's contact page in the record (else the home page).")
+    contact_url: str | None = Field(None, description="The publisher's contact page in the record (else home).")
+    log_format: Literal["json", "text"] = Field("json", description="Logs as JSON lines or as plain text.")
+    slow_query_seconds: float = Field(1.0, ge=0, description="Queries slower than this are logged and counted.")
     write_token: SecretStr | None = Field(None, description="Bearer token for updates and uploads; unset: read-only.")

@@ -6,6 +6,7 @@ the editor, and the answer to the query in the URL as a table (service/query_pag
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -19,6 +20,7 @@ from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.problems import NotAcceptableError, PayloadTooLargeError, ProblemError, UnsupportedMediaTypeError
 from service.settings import Settings
+from service.telemetry import query_took
 
 router = APIRouter(tags=["sparql"])
 
@@ -192,7 +194,12 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
     keep = cacheable(job.sparql, remote)
     cached = cache.get(key) if keep else None
     if cached is None:
-        head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
+        started = time.perf_counter()
+        try:
+            head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
+        finally:  # a query stopped at its time limit is a slow query too
+            query_took(request.app.state.metrics, settings.slow_query_seconds, time.perf_counter() - started,
+                       job.sparql, getattr(request.state, "request_id", None))
         if rest is None and keep:
             cache.forget_before(generation)
             cached = Cached(head, etag_of(generation, head.body))
@@ -205,6 +212,7 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
     headers = {"Vary": "Accept"}
     if head.truncated:
         headers["Result-Truncated"] = f"true; limit={settings.row_cap}"
+        request.app.state.metrics.truncations.inc()
     if cached is not None:
         headers |= {"ETag": cached.etag, "Cache-Control": "public, no-cache"}
         if cached.etag in request.headers.get("if-none-match", ""):

@@ -9,6 +9,7 @@ docs/ontology` writes docs/ontology.dot and docs/ontology.svg; `make diagram` ru
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ HEADER = """digraph ecrn {
         fontname="Helvetica,Arial,sans-serif", fontsize=11, margin="0.12,0.04", height=0.3];
   edge [color="#4a4a4a", fontcolor="#0a4f8a", fontname="Helvetica,Arial,sans-serif", fontsize=9, arrowsize=0.7];"""
 REUSED = 'style="dashed,filled", fillcolor="#f3f3f3", color="#767676", fontcolor="#4a4a4a"'
+
+log = logging.getLogger(__name__)
 
 
 def dot_source(ontology: Ontology) -> str:
@@ -63,12 +66,16 @@ def _relations(ontology: Ontology) -> list[tuple[Property, Ref, Ref]]:
 
 
 def render_svg(dot: str) -> bytes | None:
-    """The SVG that Graphviz draws of DOT source, or None when its `dot` program is not installed."""
+    """The SVG that Graphviz draws of DOT source, or None when its `dot` program is not installed or fails."""
     program = shutil.which("dot")
     if program is None:
         return None
-    return subprocess.run([program, "-Tsvg"], input=dot.encode(), capture_output=True, check=True,
-                          timeout=120).stdout
+    try:
+        return subprocess.run([program, "-Tsvg"], input=dot.encode(), capture_output=True, check=True,
+                              timeout=120).stdout
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        log.error("Graphviz could not draw the diagram: %s", error)
+        return None
 
 
 def main(argv: list[str]) -> int:

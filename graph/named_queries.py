@@ -110,10 +110,10 @@ class NamedQuery:
         instead of the header, and each default (or a required parameter's example) in a VALUES block that opens
         the WHERE clause, since a plain query has no substitutions."""
         body = "\n".join(line for line in self.text.splitlines() if not line.startswith("#+"))
-        text = f"# {' '.join(self.summary.split())}\n{(ns or Namespaces()).rebase(body)}"
+        text = f"# {' '.join(self.summary.split())}\n{body}"
         values = {n: p.default or (p.example if p.required else None) for n, p in self.params.items()}
         bound = {name: self.params[name].bind(raw) for name, raw in values.items() if raw is not None}
-        return _with_values(text, bound, self.name) if bound else text
+        return (ns or Namespaces()).rebase(_with_values(text, bound, self.name) if bound else text)
 
 
 def _with_values(text: str, bound: dict[str, Term], name: str) -> str:

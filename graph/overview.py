@@ -37,7 +37,8 @@ WHERE {
   OPTIONAL { ?target rdfs:label ?targetEn FILTER(LANGMATCHES(LANG(?targetEn), "en")) }
   OPTIONAL { ?target rdfs:label ?targetLocal FILTER(LANGMATCHES(LANG(?targetLocal), ?lang)) }
   OPTIONAL { ?transfer rdfs:label ?titleEn FILTER(LANGMATCHES(LANG(?titleEn), "en")) }
+  OPTIONAL { ?transfer rdfs:label ?titleLocal FILTER(LANGMATCHES(LANG(?titleLocal), ?lang)) }
   BIND(COALESCE(?sourceLocal, ?sourceEn, STR(?source)) AS ?sourceLabel)
   BIND(COALESCE(?targetLocal, ?targetEn, STR(?target)) AS ?targetLabel)
-  BIND(COALESCE(?titleEn, STR(?transfer)) AS ?title)
+  BIND(COALESCE(?titleLocal, ?titleEn, STR(?transfer)) AS ?title)
 } ORDER BY ?transfer"""

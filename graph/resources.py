@@ -17,7 +17,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 PREFIXES = """PREFIX ecrn: <https://w3id.org/ecrn/def/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX schema: <http://schema.org/> PREFIX org: <http://www.w3.org/ns/org#> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 """
 
 
@@ -115,13 +115,14 @@ WHERE {{
 
 
 def describe_query() -> str:
-    """Every fact about ?item, then its incoming links, with the graph each comes from; labels of properties and
+    """Every fact about ?item, then its incoming links (but not the instances of a class: lists and SPARQL give those),
+    with the graph each comes from; labels of properties and
     objects in ?lang (for objects, an alternative label in ?lang will do), else in English; an amount of money
     (a blank node) is labelled with its value and currency."""
     return PREFIXES + """SELECT ?item ?lang ?direction ?property ?value ?graph (SAMPLE(?propertyName) AS ?propertyLabel)
        (MIN(?valueName) AS ?valueLabel) WHERE {
   { GRAPH ?graph { ?item ?property ?value } BIND("out" AS ?direction) }
-  UNION { GRAPH ?graph { ?value ?property ?item } BIND("in" AS ?direction) }
+  UNION { GRAPH ?graph { ?value ?property ?item } BIND("in" AS ?direction) FILTER(?property != rdf:type) }
   FILTER(!STRENDS(STR(?graph), "/entailments"))
   OPTIONAL { ?property rdfs:label ?propertyEn FILTER(LANGMATCHES(LANG(?propertyEn), "en")) }
   OPTIONAL { ?property rdfs:label ?propertyLocal FILTER(LANGMATCHES(LANG(?propertyLocal), ?lang)) }
@@ -145,7 +146,8 @@ def facts_query() -> str:
 
 
 def document_query() -> str:
-    """The linked-data document of ?item: its asserted facts (with those of its blank nodes) and its incoming links."""
+    """The linked-data document of ?item: its asserted facts (with those of its blank nodes) and its incoming links,
+    but not the instances of a class (lists and SPARQL give those)."""
     return PREFIXES + """CONSTRUCT { ?item ?p ?o . ?o ?bp ?bo . ?s ?ip ?item } WHERE {
   { GRAPH ?g { ?item ?p ?o OPTIONAL { ?o ?bp ?bo FILTER(isBlank(?o)) } } FILTER(!STRENDS(STR(?g), "/entailments")) }
-  UNION { GRAPH ?h { ?s ?ip ?item } FILTER(!STRENDS(STR(?h), "/entailments")) } }"""
+  UNION { GRAPH ?h { ?s ?ip ?item } FILTER(!STRENDS(STR(?h), "/entailments") && ?ip != rdf:type) } }"""

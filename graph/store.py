@@ -197,15 +197,16 @@ class EmbeddedStore:
     def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
               base_iri: str | None = None, prefixes: dict[str, str] | None = None,
               default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> QueryResult:
-        """Run a query; explicit `default_graphs`/`named_graphs` (the protocol's dataset) override FROM clauses."""
-        bound: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(k): _engine_term(v) for k, v in (substitutions or {}).items()}
+        """Run a query; explicit `default_graphs`/`named_graphs` (the protocol's dataset) override FROM clauses.
+        A term the engine refuses (an IRI with a space, say) is a QueryError, as a failing query is."""
         dataset: dict[str, Any] = {}
-        if default_graphs is not None or named_graphs is not None:
-            dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
-                       "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
-            union = False
         with _engine_errors("query"):
+            bound: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+                ox.Variable(k): _engine_term(v) for k, v in (substitutions or {}).items()}
+            if default_graphs is not None or named_graphs is not None:
+                dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
+                           "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
+                union = False
             raw = self._store.query(sparql, use_default_graph_as_union=union, substitutions=bound or None,
                                     base_iri=base_iri, prefixes=prefixes, **dataset)
         return QueryResult(raw)

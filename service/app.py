@@ -74,3 +74,4 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
     app.include_router(linked_data.router)  # after /def/ and its files: /def/{path} redirects every other term
     app.mount("/static", StaticFiles(packages=[("service", "static")]), name="static")
     return app
+

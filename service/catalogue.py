@@ -23,7 +23,6 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
-PUBLISHER_TYPES = "http://purl.org/adms/publishertype/"
 # Concepts of the authority tables the record uses: IRI -> (English label in the table, the class DCAT-AP wants).
 CONCEPTS: dict[str, tuple[str, URIRef]] = {
     f"{EU}language/ENG": ("English", DCTERMS.LinguisticSystem),
@@ -33,11 +32,10 @@ CONCEPTS: dict[str, tuple[str, URIRef]] = {
     f"{EU}data-theme/ECON": ("Economy and finance", SKOS.Concept),
     f"{EU}data-theme/REGI": ("Regions and cities", SKOS.Concept),
     f"{EU}data-theme/TECH": ("Science and technology", SKOS.Concept),
-    f"{PUBLISHER_TYPES}NonProfitOrganisation": ("Non-Profit Organisation", SKOS.Concept),
     **{f"{EU}file-type/{f.file_type}": (f.file_type_label, DCTERMS.MediaTypeOrExtent)
        for f in FORMATS.values()},
 }
-SCHEMES = {f"{EU}data-theme": "Data theme", f"{PUBLISHER_TYPES}1.0": "Publisher type"}
+SCHEMES = {f"{EU}data-theme": "Data theme"}
 STANDARDS = {"sparql": URIRef("https://www.w3.org/TR/sparql11-protocol/"),
              "openapi": URIRef("https://spec.openapis.org/oas/v3.1.0")}
 LICENCE = URIRef(f"{EU}licence/CC_BY_4_0")
@@ -219,7 +217,6 @@ def _terms(out: Graph, links: Links, publisher: URIRef, who: Publisher) -> None:
     contact, rights = URIRef(f"{links.catalog}#contact"), URIRef(f"{links.catalog}#rights")
     out.add((publisher, RDF.type, FOAF.Agent))
     out.add((publisher, FOAF.name, Literal(who.name, lang="en")))
-    out.add((publisher, DCTERMS.type, URIRef(f"{PUBLISHER_TYPES}NonProfitOrganisation")))
     out.add((contact, RDF.type, VCARD.Kind))
     out.add((contact, RDF.type, VCARD.Organization))
     out.add((contact, VCARD.fn, Literal(who.name)))
@@ -230,8 +227,7 @@ def _terms(out: Graph, links: Links, publisher: URIRef, who: Publisher) -> None:
         concept = URIRef(iri)
         out.add((concept, RDF.type, cls))
         out.add((concept, SKOS.prefLabel, Literal(label, lang="en")))
-        out.add((concept, SKOS.inScheme, URIRef(iri.rsplit("/", 1)[0] if iri.startswith(EU) else
-                                               f"{PUBLISHER_TYPES}1.0")))
+        out.add((concept, SKOS.inScheme, URIRef(iri.rsplit("/", 1)[0])))
     for scheme, title in SCHEMES.items():
         out.add((URIRef(scheme), RDF.type, SKOS.ConceptScheme))
         out.add((URIRef(scheme), DCTERMS.title, Literal(title, lang="en")))

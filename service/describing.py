@@ -29,11 +29,17 @@ class Listing:
 
 async def select(pool: QueryPool, settings: Settings, sparql: str, bound: dict[str, Term]) -> list[dict[str, Any]]:
     """Rows as {variable: SPARQL JSON term}."""
+    return (await select_capped(pool, settings, sparql, bound))[0]
+
+
+async def select_capped(pool: QueryPool, settings: Settings, sparql: str, bound: dict[str, Term]
+                        ) -> tuple[list[dict[str, Any]], bool]:
+    """Rows as {variable: SPARQL JSON term}, and whether the row cap cut them."""
     job = Job(Namespaces(settings.base_iri).rebase(sparql), {"select": "json"}, settings.row_cap,
               substitutions=bound)
     answer = await run_blocking(pool.execute, job, settings.query_timeout)
     rows: list[dict[str, Any]] = json.loads(answer.body)["results"]["bindings"]
-    return rows
+    return rows, answer.truncated
 
 
 def labelled(term: dict[str, str] | None) -> dict[str, str | None]:
@@ -75,10 +81,11 @@ async def list_items(pool: QueryPool, settings: Settings, kind: resources.Kind, 
 
 
 async def describe(pool: QueryPool, settings: Settings, iri: IRI, language: str) -> dict[str, Any] | None:
-    """Facts about `iri` with labels in `language` (else English), its incoming links and its sources; None when
-    the graph says nothing about it."""
-    rows = await select(pool, settings, resources.describe_query(), {"item": iri, "lang": Literal(language)})
-    return _described(iri, rows, language) if rows else None
+    """Facts about `iri` with labels in `language` (else English), its incoming links and its sources, and whether
+    the row cap cut them; None when the graph says nothing about it."""
+    bound: dict[str, Term] = {"item": iri, "lang": Literal(language)}
+    rows, cut = await select_capped(pool, settings, resources.describe_query(), bound)
+    return {**_described(iri, rows, language), "truncated": cut} if rows else None
 
 
 def _described(iri: IRI, rows: list[dict[str, Any]], language: str) -> dict[str, Any]:

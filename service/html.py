@@ -8,6 +8,7 @@ store; any other IRI links to itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +22,11 @@ from graph import Namespaces
 from service import negotiation
 from service.settings import Settings
 
+# Pages load only their own scripts and styles (inline styles allowed: the ontology page and SVG use them).
+SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                    "X-Content-Type-Options": "nosniff"}
+_LINKABLE = re.compile(r"^(https?|urn):", re.IGNORECASE)
 LANGUAGES = {"en": "English", "de": "Deutsch", "nl": "Nederlands", "it": "Italiano", "pl": "Polski",
              "es": "Español", "cs": "Čeština", "fr": "Français"}
 TEMPLATES = Jinja2Templates(env=Environment(loader=PackageLoader("service"), autoescape=select_autoescape(),
@@ -61,10 +67,17 @@ class Links:
         joiner = "&" if "?" in path else "?"
         return self.root + path + (f"{joiner}{urlencode(query, doseq=True)}" if query else "")
 
-    def iri(self, iri: str) -> str:
-        """Where a link to `iri` points: its document here if it is ours, else the IRI itself."""
+    def iri(self, iri: str) -> str | None:
+        """Where a link to `iri` points: its document here if it is ours, else the IRI itself if it is a web or URN
+        address; None for any other scheme (javascript:, data:, …), which is shown, never linked."""
         local = document_path(iri, self.base)
-        return self.path(local) if local is not None else iri
+        if local is not None:
+            return self.path(local)
+        return iri if _LINKABLE.match(iri) else None
+
+    def asset(self, path: str) -> str:
+        """A path on this host that is the same in every language (a style sheet, a dump, a description)."""
+        return self.root + path
 
     def name(self, iri: str) -> str:
         """A compact name for an unlabelled IRI (skos:note), else the IRI."""
@@ -103,5 +116,5 @@ def render(request: Request, settings: Settings, template: str, context: dict[st
     response = TEMPLATES.TemplateResponse(request, template, page, status_code=status)
     response.headers["Content-Language"] = language
     response.headers["Vary"] = "Accept, Accept-Language"
-    response.headers.update(headers or {})
+    response.headers.update({**SECURITY_HEADERS, **(headers or {})})
     return response

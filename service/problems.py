@@ -156,12 +156,14 @@ def _for_people(handler: Callable[[Request, Exception], JSONResponse]) -> Callab
     """The problem, counted by type; as an HTML page when the client asks for HTML first, as a browser does."""
 
     def respond(request: Request, error: Exception) -> Response:
-        response = handler(request, error)
+        response: Response = handler(request, error)
         problem = json.loads(bytes(response.body))
         request.app.state.metrics.problems.labels(problem["type"].rsplit("/", 1)[1]).inc()
-        if not negotiation.prefers_html(request.headers.get("accept")):
-            return response
-        return html.problem_page(request, problem, response.status_code, response.headers)
+        if negotiation.prefers_html(request.headers.get("accept")):
+            response = html.problem_page(request, problem, response.status_code, response.headers)
+        vary = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+        response.headers["Vary"] = ", ".join(dict.fromkeys([*vary, "Accept"]))
+        return response
 
     return respond
 

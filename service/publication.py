@@ -11,7 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from graph import EmbeddedStore, GraphError, Namespaces, QueryPool
+from graph import EmbeddedStore, GraphError, Namespaces, QueryPool, StoreError
 from graph.releases import Release, ReleaseLog, directory_for
 from service.dumps import FORMATS, DumpFile
 
@@ -58,7 +58,11 @@ class Publication:
         return latest
 
     def dump(self, name: str) -> DumpFile:
-        """The dump file `name` (a key of FORMATS) of the latest release, built at most once per release."""
+        """The dump file `name` (a key of FORMATS) of the latest release, built at most once per release; a built
+        file is served without waiting for another file's build."""
+        cached = self._files.get(name)
+        if cached is not None and self.pool.generation == self._synced and cached.release == self.log.latest:
+            return cached
         with self._building:
             cached = self._files.get(name)
             if cached is not None and cached.release == self.latest():
@@ -72,11 +76,13 @@ class Publication:
             return self._files[name]
 
     def dumps(self) -> list[DumpFile]:
-        """Every dump file, all of one release (a write between two of them makes it build them again)."""
-        while True:
+        """Every dump file, all of one release (a write between two of them makes it build them again, a few
+        times at most: then the store is changing too fast to describe it)."""
+        for _ in range(5):
             files = [self.dump(name) for name in FORMATS]
             if len({file.release for file in files}) == 1:
                 return files
+        raise StoreError("the store changed during each of five attempts to describe its dumps; try again")
 
     def _sync(self) -> Release:
         """Bring the log up to the store; call it holding the pool's write lock."""

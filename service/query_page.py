@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from graph import Answer, GraphError, Namespaces, load_named_queries
+from graph import Answer, GraphError, Namespaces, load_named_queries, overview
 from service import html
 from service.problems import ProblemError, graph_error_kind
 from service.settings import Settings
@@ -24,7 +24,7 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 FORMATS: dict[str, str | None] = {"select": "json", "ask": "json", "graph": "ntriples"}
 PREFIXES = ("ecrn", "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "org", "foaf", "schema", "prov", "dcat", "geo")
-MORE_PREFIXES = {"geo": "http://www.opengis.net/ont/geosparql#"}
+MORE_PREFIXES = {"geo": overview.GEO}  # W3C Basic Geo: geo:lat and geo:long, as the map reads them
 DOWNLOADS = {"select": [("JSON", "json"), ("CSV", "csv")], "ask": [("JSON", "json"), ("CSV", "csv")],
              "graph": [("Turtle", "turtle"), ("N-Triples", "ntriples"), ("JSON-LD", "jsonld")]}
 STARTER = "SELECT ?region ?label WHERE {\n  ?region a ecrn:Region ; rdfs:label ?label\n}\nORDER BY ?label\nLIMIT 10\n"

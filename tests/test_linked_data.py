@@ -59,6 +59,7 @@ def test_a_document_nobody_can_read_is_406_with_a_problem(client: TestClient) ->
     assert response.status_code == 406
     assert response.headers["content-type"] == "application/problem+json"
     assert "text/turtle" in response.json()["detail"]
+    assert "Accept" in response.headers["vary"]
 
 
 @pytest.mark.parametrize(("extension", "media_type"), [

@@ -3,14 +3,14 @@
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from graph import EmbeddedStore
+from graph import EmbeddedStore, load_default
 from service.app import create_app
 from service.settings import Settings
 
@@ -112,7 +112,8 @@ def test_a_page_shows_labels_in_the_chosen_language_and_switches(client: TestCli
     switch = german.xpath("//nav[@class='languages']//a")
     assert {a.get("hreflang") for a in switch} >= {"en", "de", "pl", "it", "cs", "nl", "es"}
     assert [a.get("hreflang") for a in switch if a.get("aria-current")] == ["de"]
-    internal = [h for h in german.xpath("//main//a/@href") if h.startswith("/doc/")]
+    internal = [h for h in german.xpath("//main//a/@href")
+                if h.startswith("/doc/") and not re.search(r"\.(ttl|jsonld|nt|rdf)$", h)]
     assert internal and all("lang=de" in h for h in internal), "the chosen language is kept when following links"
     by_header = page(client, "/doc/region/saxony-anhalt", **{"Accept-Language": "de-DE,de;q=0.9"})
     assert texts(by_header, "//h1") == ["Sachsen-Anhalt"]
@@ -196,3 +197,71 @@ def test_the_map_places_regions_by_their_coordinates(with_coordinates: TestClien
               for a in tree.xpath("//svg//a[@class='node']")}
     north_east, south_west = points["/doc/region/saxony-anhalt"], points["/doc/region/asturias"]
     assert north_east[0] > south_west[0] and north_east[1] < south_west[1]
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/sparql", "/catalog", "/releases", "/sitemap.xml", "/.well-known/void",
+                                  "/dumps/SHA256SUMS", "/dumps/ecrn-kg.nq.gz", "/api/regions", "/health"])
+def test_head_answers_wherever_get_does_with_the_same_headers_and_no_body(client: TestClient, path: str) -> None:
+    got, head = client.get(path, headers=BROWSER), client.head(path, headers=BROWSER)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"]
+
+
+def test_pages_forbid_scripts_from_elsewhere(client: TestClient) -> None:
+    policy = client.get("/", headers=BROWSER).headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src" not in policy  # scripts: only this host's, no inline
+
+
+def test_an_iri_of_another_scheme_is_shown_but_never_linked(client: TestClient) -> None:
+    query = "SELECT ?x { VALUES ?x { <javascript:alert(1)> <https://example.org/x> } }"
+    tree = page(client, "/sparql?" + urlencode({"query": query}))
+    hrefs = tree.xpath("//table[@id='results']//a/@href")
+    assert hrefs == ["https://example.org/x"]
+    assert "javascript:alert(1)" in " ".join(texts(tree, "//table[@id='results']//td"))
+
+
+@pytest.mark.parametrize("path", ["/doc/region/a%20b", "/doc/region/a%3Eb", "/doc/region/a%7Bb",
+                                  "/api/regions/a%20b"])
+def test_a_path_that_makes_no_iri_is_404_and_no_worker_dies(client: TestClient, path: str) -> None:
+    restarts = client.app.state.pool.restarts  # type: ignore[attr-defined]
+    assert client.get(path, headers=BROWSER).status_code == 404
+    assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
+    assert client.app.state.pool.restarts == restarts  # type: ignore[attr-defined]
+
+
+def test_a_bad_offset_shows_the_first_page(client: TestClient) -> None:
+    tree = page(client, "/regions?offset=%C2%B2")
+    assert tree.xpath("//ol[@class='items']/@start") == ["1"]
+
+
+def test_a_fact_from_a_graph_named_without_a_slash_is_shown(fresh_store: EmbeddedStore) -> None:
+    fresh_store.update("INSERT DATA { GRAPH <urn:notes> { <https://w3id.org/ecrn/id/region/saxony-anhalt> "
+                       "<http://www.w3.org/2004/02/skos/core#note> \"a test note\"@en } }")
+    with TestClient(create_app(Settings(), store=fresh_store)) as fresh:
+        facts = texts(page(fresh, "/doc/region/saxony-anhalt"), "//section[@aria-labelledby='facts-heading']//li")
+    assert "a test note from urn:notes" in facts
+
+
+@pytest.fixture(scope="module")
+def elsewhere() -> Iterator[TestClient]:
+    """The graph minted under another base, as a deployment that configures ECRN_BASE_IRI has it."""
+    base = "https://kg.example.org/ecrn/"
+    moved = EmbeddedStore()
+    load_default(moved, base)
+    with TestClient(create_app(Settings(base_iri=base), store=moved)) as client:
+        yield client
+
+
+def test_under_another_base_the_home_counts_and_the_links_follow_it(elsewhere: TestClient) -> None:
+    tree = page(elsewhere, "/")
+    counts = {a.get("href"): int(a.findtext("strong")) for a in tree.xpath("//ul[@class='counts']//a")}
+    assert counts["/regions"] == elsewhere.get("/api/regions").json()["total"] > 0
+    assert "/doc/project/chemclust" in tree.xpath("//a/@href")
+    region = page(elsewhere, "/id/region/saxony-anhalt")
+    assert texts(region, "//h1") == ["Saxony-Anhalt"]
+
+
+def test_under_another_base_the_example_queries_still_answer(elsewhere: TestClient) -> None:
+    tree = page(elsewhere, "/sparql")
+    example = next(a for a in tree.xpath("//a[@class='example']") if "partner regions" in a.text_content())
+    assert len(page(elsewhere, example.get("href")).xpath("//table[@id='results']/tbody/tr")) == 10

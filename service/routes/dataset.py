@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from graph import Namespaces
@@ -10,8 +10,9 @@ from graph.schemas import vocabulary
 from service import catalogue, description
 from service.blocking import run_blocking
 from service.deps import SettingsDep
+from service.routing import ReadRouter
 
-router = APIRouter(tags=["dataset"])
+router = ReadRouter(tags=["dataset"])
 
 
 @router.get("/.well-known/void", summary="VoID description: triples, classes and properties per named graph",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from graph import GraphError, Job
 from service.blocking import run_blocking
 from service.deps import PoolDep, StoreDep
 from service.problems import ServiceUnavailableError
+from service.routing import ReadRouter
 
-router = APIRouter(tags=["operations"])
+router = ReadRouter(tags=["operations"])
 READY_TIMEOUT = 5.0
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from graph import IRI, Job, Namespaces, resources
 from graph.schemas import vocabulary
+from graph.terms import ABSOLUTE_IRI
 from service import describing, html, jsonld, negotiation
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep
@@ -43,6 +44,8 @@ def _see_other(request: Request, document: str) -> Response:
 async def document(request: Request, path: str, pool: PoolDep, settings: SettingsDep) -> Response:
     path, fmt = _format(path, request.headers.get("accept"))
     iri = IRI(settings.base_iri + (path if path.startswith("def/") else "id/" + path))
+    if not ABSOLUTE_IRI.match(iri.value):
+        raise NotFoundError(f"{path!r} names no resource: it does not make an IRI")
     if fmt == "html":
         return await _page(request, pool, settings, iri)
     if not await _exists(pool, settings, iri):
@@ -53,7 +56,10 @@ async def document(request: Request, path: str, pool: PoolDep, settings: Setting
     body = answer.body
     if fmt == "jsonld":
         body = await run_blocking(jsonld.compact, body, vocabulary(Namespaces(settings.base_iri)))
-    return Response(body, media_type=MEDIA_TYPES[fmt], headers={"Vary": "Accept", **_alternates(request, path)})
+    headers = {"Vary": "Accept", **_alternates(request, path)}
+    if answer.truncated:
+        headers["Result-Truncated"] = f"true; limit={settings.row_cap}"
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 def _format(path: str, accept: str | None) -> tuple[str, str]:
@@ -94,6 +100,6 @@ async def _page(request: Request, pool: PoolDep, settings: Settings, iri: IRI) -
 
 
 def _ontology_term(iri: str, base: str) -> str | None:
-    """The local name of a class or property of the ontology (its anchor in the ontology's documentation)."""
+    """A term's anchor in the ontology's documentation: `Region` for a class, `themes/innovation-rtd` for a concept."""
     name = iri.removeprefix(base + "def/")
-    return name if name != iri and name and "/" not in name else None
+    return name if name != iri and name else None

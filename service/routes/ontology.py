@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from graph import Namespaces
 from graph.ontology import serialized
-from service import negotiation, ontology_docs
+from service import html, negotiation, ontology_docs
 from service.blocking import run_blocking
 from service.deps import SettingsDep
 from service.problems import PROBLEM_TYPE, NotAcceptableError, NotFoundError, ServiceUnavailableError
@@ -78,12 +78,12 @@ async def ontology_file(settings: SettingsDep, extension: Annotated[str, Path(
 async def ontology_diagram(settings: SettingsDep) -> Response:
     svg = await run_blocking(ontology_docs.diagram, settings.base_iri)
     if svg is None:
-        raise ServiceUnavailableError("the class diagram needs Graphviz's `dot` program, which this server lacks")
-    return Response(svg, media_type="image/svg+xml")
+        raise ServiceUnavailableError("the class diagram needs Graphviz's `dot` program: missing or failed here")
+    return Response(svg, media_type="image/svg+xml", headers=html.SECURITY_HEADERS)
 
 
 async def _documentation(base: str, headers: dict[str, str]) -> Response:
-    return HTMLResponse(await run_blocking(ontology_docs.page, base), headers=headers)
+    return HTMLResponse(await run_blocking(ontology_docs.page, base), headers={**html.SECURITY_HEADERS, **headers})
 
 
 async def _rdf(base: str, fmt: str, media_type: str, headers: dict[str, str]) -> Response:

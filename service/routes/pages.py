@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from graph import Literal, overview, resources
+from graph import Literal, Namespaces, overview, resources
 from service import describing, figures, html
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep
+from service.routing import ReadRouter
 from service.searching import index_of, languages
 from service.settings import Settings
 
-router = APIRouter(include_in_schema=False)
+router = ReadRouter(include_in_schema=False)
 TITLES = {"regions": "Regions", "organisations": "Organisations", "projects": "Projects", "practices": "Good practices",
           "transfers": "Transfers", "policies": "Policy instruments", "events": "Events", "people": "People"}
 PAGE = 50
@@ -26,7 +27,8 @@ async def home(request: Request, pool: PoolDep, settings: SettingsDep) -> HTMLRe
     language = html.language_of(request)
     rows = await describing.select(pool, settings, overview.COUNTS, {"prefix": Literal(settings.base_iri + "id/")})
     by_class = {r["class"]["value"]: int(r["count"]["value"]) for r in rows}
-    counts = [(name, TITLES[name], by_class.get(kind.cls, 0)) for name, kind in resources.KINDS.items()]
+    ns = Namespaces(settings.base_iri)
+    counts = [(name, TITLES[name], by_class.get(ns.rebase(kind.cls), 0)) for name, kind in resources.KINDS.items()]
     shown = {}
     for name in ("projects", "regions"):
         kind = resources.KINDS[name]
@@ -51,13 +53,21 @@ def _facet_value(facet: str, value: dict[str, Any], active: dict[str, str], base
     return {**value, "filter": chosen, "current": all(active.get(k) == v for k, v in chosen.items())}
 
 
+def _offset(raw: str | None) -> int:
+    """The list's offset: a whole number, else the first page."""
+    try:
+        return max(int(raw or 0), 0)
+    except ValueError:
+        return 0
+
+
 def _list_page(name: str) -> Callable[..., Awaitable[HTMLResponse]]:
     kind = resources.KINDS[name]
 
     async def page(request: Request, pool: PoolDep, settings: SettingsDep) -> HTMLResponse:
         language = html.language_of(request)
         params = dict(request.query_params)
-        offset = max(int(params["offset"]), 0) if params.get("offset", "").isdigit() else 0
+        offset = _offset(params.get("offset"))
         bound = describing.bind_filters(params, settings, kind, language)
         listing = await describing.list_items(pool, settings, kind, bound, list(resources.FACETS), PAGE, offset)
         active = {k: v for k, v in params.items() if k in resources.FILTERS}
@@ -92,8 +102,8 @@ async def search_page(request: Request, pool: PoolDep, settings: SettingsDep) ->
 @router.get("/map", response_class=HTMLResponse)
 async def map_page(request: Request, pool: PoolDep, settings: SettingsDep) -> HTMLResponse:
     rows = await describing.select(pool, settings, overview.PLACES, {"lang": Literal(html.language_of(request))})
-    places = [(r["item"]["value"], r["label"]["value"], float(r["latitude"]["value"]),
-               float(r["longitude"]["value"])) for r in rows]
+    places = [(r["item"]["value"], r["label"]["value"], *coordinates) for r in rows
+              if (coordinates := _coordinates(r)) is not None]
     return html.render(request, settings, "map.html", {"points": figures.project(places), **_size()})
 
 
@@ -113,6 +123,15 @@ async def _transfer_links(request: Request, pool: PoolDep, settings: Settings
                      r["targetLabel"]["value"], r["title"]["value"]) for r in rows}, key=lambda t: (t[4], t[0]))
     kinds = {r["source"]["value"]: "square" for r in rows if r["sourceKind"]["value"] == "project"}
     return links, kinds
+
+
+def _coordinates(row: dict[str, Any]) -> tuple[float, float] | None:
+    """Latitude and longitude when both are numbers on the globe, else None (the place is left off the map)."""
+    try:
+        latitude, longitude = float(row["latitude"]["value"]), float(row["longitude"]["value"])
+    except ValueError:
+        return None
+    return (latitude, longitude) if abs(latitude) <= 90 and abs(longitude) <= 180 else None
 
 
 def _size() -> dict[str, int]:

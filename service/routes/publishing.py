@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, cast
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from fastapi import FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph import Namespaces
@@ -22,6 +22,7 @@ from service.deps import SettingsDep
 from service.dumps import FORMATS, DumpFile, entity_tag, sha256sums
 from service.problems import NotFoundError
 from service.publication import Publication
+from service.routing import ReadRouter
 from service.sitemap import ResourcePaths
 
 
@@ -36,7 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-router = APIRouter(tags=["publishing"], lifespan=lifespan)
+router = ReadRouter(tags=["publishing"], lifespan=lifespan)
 DumpPath = Annotated[str, Path(description="The file: N-Quads (gzipped), Turtle or JSON-LD",
                                examples=["ecrn-kg.ttl"], json_schema_extra={"enum": list(FORMATS)})]
 CACHING = "public, no-cache"  # keep it, but ask each time: a write may have made a new release
@@ -74,12 +75,6 @@ async def get_dump(request: Request, name: DumpPath) -> Response:
     file = await run_blocking(_publication(request).dump, name)
     return _conditional(request, file.body, file.format.media_type, file.etag, file.release.issued,
                         {"Repr-Digest": file.repr_digest})
-
-
-@router.head("/dumps/{name}", summary="The headers of a dump (size, checksum, validators) without its body",
-             operation_id="head-dump")
-async def head_dump(request: Request, name: DumpPath) -> Response:
-    return await get_dump(request, name)
 
 
 @router.get("/catalog", summary="The DCAT-AP 3 record: the dataset, its dumps, releases and data services "
@@ -121,8 +116,10 @@ async def release_changes(request: Request, version: Annotated[int, Path(ge=1, e
 
 
 def _accepts_gzip(accept_encoding: str | None) -> bool:
-    return accept_encoding is not None and any(
-        r.type in ("gzip", "*") and r.q > 0 for r in negotiation.parse_accept(accept_encoding))
+    """gzip by its own quality when the header names it, else by that of `*`; refused at q=0."""
+    ranges = negotiation.parse_accept(accept_encoding) if accept_encoding else []
+    named = [r for r in ranges if r.type == "gzip"] or [r for r in ranges if r.type == "*"]
+    return bool(named) and named[0].q > 0
 
 
 @router.get("/sitemap.xml", summary="The sitemap: home, SPARQL, catalogue, dumps, releases and the page of every "

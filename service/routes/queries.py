@@ -22,6 +22,7 @@ from graph.schemas import vocabulary
 from service import jsonld, negotiation
 from service.blocking import run_blocking
 from service.problems import NotFoundError, ProblemError
+from service.routing import ReadRouter
 from service.settings import Settings
 
 PAGING = {"limit", "offset", "format"}
@@ -34,7 +35,7 @@ OPENAPI_TYPES = {"integer": {"type": "integer"}, "decimal": {"type": "number"}, 
 
 def router(queries: dict[str, NamedQuery], settings: Settings) -> APIRouter:
     """The routes: the list, and one operation per named query."""
-    api = APIRouter(prefix="/api", tags=["named queries"])
+    api = ReadRouter(prefix="/api", tags=["named queries"])
 
     @api.get("/queries", summary="Every named query with its parameters", operation_id="list-queries")
     async def list_queries(request: Request) -> list[dict[str, Any]]:

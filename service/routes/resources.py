@@ -6,17 +6,19 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph import Job, Namespaces, resources
 from graph.schemas import vocabulary
+from graph.terms import ABSOLUTE_IRI
 from service import describing, jsonld, negotiation
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep
 from service.problems import NotFoundError
+from service.routing import ReadRouter
 
-router = APIRouter(prefix="/api", tags=["resources"])
+router = ReadRouter(prefix="/api", tags=["resources"])
 KindName = StrEnum("KindName", {name: name for name in resources.KINDS})  # type: ignore[misc]
 KindPath = Annotated[KindName, Path(examples=["regions"])]
 
@@ -85,6 +87,8 @@ async def get_resource(request: Request, pool: PoolDep, settings: SettingsDep, k
                        ) -> Response:
     spec = resources.KINDS[kind.value]
     iri = resources.item_iri(settings.base_iri, spec, slug)
+    if not ABSOLUTE_IRI.match(iri.value):
+        raise NotFoundError(f"there is no {spec.slug_kind} {slug!r}")
     language = _language(request, lang)
     described = await describing.describe(pool, settings, iri, language)
     if described is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep
+from service.routing import ReadRouter
 from service.searching import index_of, languages
 
-router = APIRouter(prefix="/api", tags=["search"])
+router = ReadRouter(prefix="/api", tags=["search"])
 Text = Annotated[str, Query(min_length=1, max_length=200, description="Words to look for.", examples=["chem"])]
 Lang = Annotated[str | None, Query(description="Language of the labels shown (else Accept-Language, then English).",
                                    examples=["de"])]

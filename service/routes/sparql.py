@@ -10,7 +10,7 @@ import time
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from graph import GraphError, Job, Namespaces, guard, writes
 from service import description, negotiation, query_page
@@ -19,10 +19,11 @@ from service.auth import require_writer
 from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.problems import NotAcceptableError, PayloadTooLargeError, ProblemError, UnsupportedMediaTypeError
+from service.routing import ReadRouter
 from service.settings import Settings
 from service.telemetry import query_took
 
-router = APIRouter(tags=["sparql"])
+router = ReadRouter(tags=["sparql"])
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"

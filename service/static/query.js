@@ -82,7 +82,7 @@
   // Where an IRI links: its document here when under the base, else itself. Keep in step with
   // document_path in service/html.py, which links the tables the server draws.
   function linkOf(iri) {
-    if (!iri.startsWith(base)) return iri;
+    if (!iri.startsWith(base)) return /^(https?|urn):/i.test(iri) ? iri : null;  // never a javascript: link
     const rest = iri.slice(base.length);
     let path = "/" + rest;
     if (rest.startsWith("id/")) path = "/doc/" + rest.slice(3);
@@ -102,7 +102,9 @@
   function cell(term) {
     const td = element("td");
     if (!term) return td;
-    if (term.type === "uri") td.append(element("a", { href: linkOf(term.value), textContent: term.value }));
+    const href = term.type === "uri" ? linkOf(term.value) : null;
+    if (href) td.append(element("a", { href, textContent: term.value }));
+    else if (term.type === "uri") td.append(term.value);
     else td.append(term.type === "bnode" ? "_:" + term.value : term.value);
     const note = term["xml:lang"] ? "@" + term["xml:lang"] : term.datatype ? "^^" + term.datatype.replace(XSD, "xsd:") : "";
     if (note) td.append(" ", element("span", { className: "term-note", textContent: note }));

@@ -235,7 +235,6 @@ class QueryPool:
         self._closed = False
         self._checkpoints: _Checkpoints | None = None
         self.restarts = 0
-        self._listeners: list[Callable[[], None]] = []
 
     def start(self) -> None:
         if self._store.path:
@@ -333,14 +332,7 @@ class QueryPool:
             stale.append(self._idle.get_nowait())
         for worker in stale:
             self._replace(worker)
-        for listener in self._listeners:
-            listener()
         return outcome
-
-    def on_write(self, listener: Callable[[], None]) -> None:
-        """Call `listener()` after every write that got through, before `write` returns (so, from `writes.commit`,
-        with `write_lock` still held: the listener sees the store as the write left it)."""
-        self._listeners.append(listener)
 
     def _release(self, worker: _Worker) -> None:
         if worker.generation != self._generation or not worker.process.is_alive():

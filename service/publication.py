@@ -1,8 +1,10 @@
 """What the publishing routes serve, kept current with the store: releases, dump files and the resource list.
 
-A release is recorded right after each write (the pool calls `after_write` while the writer still holds the write
-lock) and at start. Dump files are built when first asked for, once per release, with the write lock held so that
-no write lands while they are read. Every method here blocks: call it from a worker thread.
+A release is recorded at start, then by a thread that looks every `interval` seconds whether writes have changed
+the store (writes in between make one release: a write does not wait for a pass over the whole store), whenever
+a reader needs the latest release (the list, a dump, the catalogue), and at the end. Dump files are built when
+first asked for, once per release, with the write lock held so that no write lands while they are read. Every
+method here blocks: call it from a worker thread.
 """
 
 from __future__ import annotations
@@ -29,22 +31,38 @@ class Publication:
     _files: dict[str, DumpFile] = field(default_factory=dict, init=False)
     _building: threading.Lock = field(default_factory=threading.Lock, init=False)
     _synced: int = field(default=-1, init=False)  # the pool generation the log was last brought up to
+    _stopped: threading.Event = field(default_factory=threading.Event, init=False)
+    _follower: threading.Thread | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.log = ReleaseLog(directory_for(self.store.path) if self.store.path else None)
 
-    def start(self) -> None:
-        """Record the content at start (the first load, or what changed while the service was stopped); then keep
-        recording after each write."""
+    def start(self, interval: float) -> None:
+        """Record the content at start (the first load, or what changed while the service was stopped); then look
+        for changes every `interval` seconds."""
         with self.pool.write_lock:
             self._sync()
-        self.pool.on_write(self.after_write)
+        self._follower = threading.Thread(target=self._follow, args=(interval,), name="releases", daemon=True)
+        self._follower.start()
 
-    def after_write(self) -> None:
-        """Record a release if the write changed the content. A failure is logged, not raised: the write itself got
-        through, and the next write or dump request records the change."""
+    def close(self) -> None:
+        """Stop looking, and record what the last writes changed."""
+        self._stopped.set()
+        if self._follower is not None:
+            self._follower.join()
+        self._record()
+
+    def _follow(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            if self.pool.generation != self._synced:
+                self._record()
+
+    def _record(self) -> None:
+        """Record a release if writes changed the content. A failure is logged, not raised: the writes got through,
+        and the next look or read records the change."""
         try:
-            self._sync()
+            with self.pool.write_lock:
+                self._sync()
         except (OSError, GraphError):
             log.exception("recording a release failed")
 

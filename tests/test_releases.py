@@ -1,6 +1,7 @@
 """Releases: every change of the content is a dated release whose RDF Patch holds exactly what changed."""
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,11 +74,38 @@ def test_an_update_makes_a_release_whose_patch_holds_exactly_the_inserted_triple
     assert header == [f"H id {header[0].split()[2]} .", f"H prev {first_id} ."]
 
 
-def test_each_write_is_a_release_of_its_own_even_unobserved(writable: TestClient) -> None:
+def test_each_read_after_a_write_sees_it_as_a_release_of_its_own(writable: TestClient) -> None:
     assert update(writable, INSERT) == 204
-    assert update(writable, DELETE) == 204  # nothing read the releases in between
+    assert [r["version"] for r in releases(writable)] == ["2", "1"]
+    assert update(writable, DELETE) == 204
     assert [r["version"] for r in releases(writable)] == ["3", "2", "1"]
     assert patch(writable, 2)[1:] == ([], [NOTE]) and patch(writable, 3)[1:] == ([NOTE], [])
+
+
+def test_writes_that_undo_each_other_before_anyone_looks_make_no_release(writable: TestClient) -> None:
+    update(writable, INSERT)
+    update(writable, DELETE)
+    assert [r["version"] for r in releases(writable)] == ["1"]
+
+
+def test_unobserved_writes_become_one_release_within_the_interval(fresh_store: EmbeddedStore) -> None:
+    settings = Settings(write_token=TOKEN, release_interval=0.2)
+    with TestClient(create_app(settings, store=fresh_store)) as client:
+        log = client.app.state.publication.log  # type: ignore[attr-defined]
+        assert update(client, INSERT) == 204
+        assert update(client, INSERT.replace("notes/1", "notes/2")) == 204  # nothing reads the releases
+        deadline = time.monotonic() + 10
+        while len(log.releases) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [(r.version, r.added, r.removed) for r in log.releases] == [(1, len(fresh_store) - 2, 0), (2, 2, 0)]
+
+
+def test_the_last_writes_are_a_release_when_the_service_stops(fresh_store: EmbeddedStore) -> None:
+    with TestClient(create_app(Settings(write_token=TOKEN, release_interval=3600), store=fresh_store)) as client:
+        log = client.app.state.publication.log  # type: ignore[attr-defined]
+        assert update(client, INSERT) == 204
+        assert len(log.releases) == 1
+    assert [(r.version, r.added) for r in log.releases] == [(1, len(fresh_store) - 1), (2, 1)]
 
 
 def test_a_release_that_could_not_be_recorded_at_the_write_is_recorded_at_the_next_read(
@@ -113,6 +141,7 @@ def test_a_refused_write_makes_no_release(writable: TestClient) -> None:
 
 def test_a_delete_is_a_release_of_d_rows(writable: TestClient) -> None:
     update(writable, INSERT)
+    assert len(releases(writable)) == 2
     update(writable, DELETE)
     latest = releases(writable)[0]
     assert (latest["version"], latest["added"], latest["removed"]) == ("3", 0, 1)

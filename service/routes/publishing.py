@@ -28,13 +28,15 @@ from service.sitemap import ResourcePaths
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """After the app's own start (the pool runs): record the first release and follow the writes."""
+    """After the app's own start (the pool runs): record the first release and follow the writes; at the end,
+    record the last."""
     settings = app.state.settings
     publication = Publication(app.state.store, app.state.pool, Namespaces(settings.base_iri))
-    await run_blocking(publication.start)
+    await run_blocking(publication.start, settings.release_interval)
     app.state.publication = publication
     app.state.resource_paths = ResourcePaths(app.state.pool, settings.base_iri)
     yield
+    await run_blocking(publication.close)
 
 
 router = ReadRouter(tags=["publishing"], lifespan=lifespan)
@@ -106,7 +108,9 @@ async def list_releases(request: Request, settings: SettingsDep) -> JSONResponse
             "(A) since the release before", operation_id="release-changes",
             responses={200: {"content": {PATCH_TYPE: {"schema": {"type": "string"}}}}})
 async def release_changes(request: Request, version: Annotated[int, Path(ge=1, examples=[1])]) -> Response:
-    packed = await run_blocking(_publication(request).log.patch, version)
+    publication = _publication(request)
+    await run_blocking(publication.latest)  # a write not yet recorded is recorded first
+    packed = await run_blocking(publication.log.patch, version)
     if packed is None:
         raise NotFoundError(f"there is no release {version}")
     vary = {"Vary": "Accept-Encoding"}

@@ -1,6 +1,6 @@
 """Load, validate and store the ECRN knowledge graph. Knows nothing of HTTP."""
 
-from graph import guard, writes
+from graph import backups, guard, writes
 from graph.errors import (
     GraphError,
     NamedQueryError,
@@ -55,6 +55,7 @@ __all__ = [
     "UpdateDatasetError",
     "UpdateError",
     "ValidationError",
+    "backups",
     "guard",
     "load_default",
     "load_files",

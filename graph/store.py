@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 import pyoxigraph as ox
 
 from graph import results, terms
-from graph.errors import ParseError, QueryError, QuerySyntaxError, StoreError, UpdateError
+from graph.errors import GraphError, ParseError, QueryError, QuerySyntaxError, StoreError, UpdateError
 from graph.namespaces import DEFAULT_BASE
 
 ResultKind = Literal["select", "ask", "graph"]
@@ -129,7 +129,7 @@ class Store(Protocol):
 class _engine_errors:
     """Turn the engine's exceptions into the graph package's errors."""
 
-    def __init__(self, label: str, failure: type[QueryError] = QueryError) -> None:
+    def __init__(self, label: str, failure: type[GraphError] = QueryError) -> None:
         self.label = label
         self.failure = failure
 
@@ -259,6 +259,11 @@ class EmbeddedStore:
     def copy_from(self, other: EmbeddedStore, graphs: Iterable[str] = ()) -> None:
         """Copy every quad of `other` outside `graphs` into this store."""
         self._store.extend(other.quads_except(graphs))
+
+    def fill_from(self, other: EmbeddedStore) -> None:
+        """Copy every quad of `other` into this new store in bulk (no transaction: for a store nobody reads yet)."""
+        with _engine_errors("copy", StoreError):
+            self._store.bulk_extend(other.quads_except(()))
 
     def replace_graphs(self, staging: EmbeddedStore, graphs: list[str]) -> None:
         """Make `graphs` hold exactly what they hold in `staging`, all or nothing.

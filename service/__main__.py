@@ -1,4 +1,4 @@
-"""The `ecrn-kg` command: serve, load, validate, query, export, stats, get."""
+"""The `ecrn-kg` command: serve, load, validate, query, export, stats, get, backup, restore."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from typing import Annotated
 
 import typer
 
-from graph import EmbeddedStore, GraphError, Namespaces, ValidationError, load_files, open_store, validate_files
+from graph import (
+    EmbeddedStore,
+    GraphError,
+    Namespaces,
+    ValidationError,
+    backups,
+    load_files,
+    open_store,
+    validate_files,
+)
 from graph.load import default_files
 from service.settings import Settings
 
@@ -153,6 +162,24 @@ def get(path: Annotated[str, typer.Argument(help="A path such as /health or '/sp
     sys.stdout.buffer.write(response.content)
     if response.status_code >= 400:
         raise typer.Exit(1)
+
+
+@cli.command()
+def backup(target: Annotated[Path, typer.Argument(help="A new directory for the backup.")],
+           store: Annotated[Path, typer.Option("--store", help="The on-disk store (it may be serving).")]) -> None:
+    """Copy an on-disk store, and its release log, to a new directory, while it serves."""
+    started = time.perf_counter()
+    quads = backups.backup(store, target)
+    typer.echo(f"backed up {quads} quads to {target} in {time.perf_counter() - started:.2f} s", err=True)
+
+
+@cli.command()
+def restore(source: Annotated[Path, typer.Argument(help="A backup made by `ecrn-kg backup`.")],
+            store: Annotated[Path, typer.Option("--store", help="Where the store goes (no service may use it).")],
+            replace: Annotated[bool, typer.Option(help="Replace an existing store there.")] = False) -> None:
+    """Put a backup in place of an on-disk store that no service has open."""
+    quads = backups.restore(source, store, replace)
+    typer.echo(f"restored {quads} quads to {store}", err=True)
 
 
 def main() -> None:

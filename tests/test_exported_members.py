@@ -10,7 +10,7 @@ def test_graph_exports_exactly_the_documented_members() -> None:
         "QueryResult", "QuerySyntaxError", "QueryTimeoutError", "QueryTooComplexError", "RemoteAccessRefusedError",
         "RemoteEndpointError",
         "Report", "Stats", "Store", "StoreError", "Term", "UpdateDatasetError", "UpdateError",
-        "ValidationError", "guard", "load_default", "load_files",
+        "ValidationError", "backups", "guard", "load_default", "load_files",
         "load_named_queries", "open_store", "validate_files", "writes",
     ])
     for name in graph.__all__:

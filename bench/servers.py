@@ -255,8 +255,9 @@ def ecrn_kg_version() -> str:
 class EcrnKg(Server):
     name = "ecrn-kg"
     notes = ("ecrn-kg load --no-validate (adds the ontology and RDFS entailments), then ecrn-kg serve --store, "
-             "default settings (answer cache on)")
+             "default settings (answer cache on) but no fair-use limits: every client comes from one address")
     exe = ROOT / ".venv" / "bin" / "ecrn-kg"
+    env = {"ECRN_CLIENT_MAX_QUERIES": "0", "ECRN_CLIENT_QUERY_SECONDS": "0"}  # noqa: RUF012
 
     def start(self, data: Path) -> Started:
         store = self.fresh_store()
@@ -272,14 +273,14 @@ class EcrnKg(Server):
 class EcrnKgNoCache(EcrnKg):
     name = "ecrn-kg-nocache"
     notes = "the same with ECRN_ANSWER_CACHE_BYTES=0: every query runs in a worker"
-    env = {"ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
+    env = {**EcrnKg.env, "ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
 
 
 class EcrnKgMemory(EcrnKg):
     name = "ecrn-kg-mem"
     notes = ("ecrn-kg serve --data FILE --no-validate: in memory like oxigraph-mem (load = start until it answers), "
              "ECRN_ANSWER_CACHE_BYTES=0: every query runs in a worker")
-    env = {"ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
+    env = {**EcrnKg.env, "ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
 
     def start(self, data: Path) -> Started:
         port = free_port()

@@ -263,6 +263,7 @@ class QueryPool:
         except queue.Empty:
             busy = f"every query worker stayed busy for the whole time limit of {timeout:g} s"
             raise QueryTimeoutError(busy) from None
+        began = time.monotonic()
         try:
             started = worker.start(job, deadline - time.monotonic())
         except (EOFError, OSError):
@@ -275,6 +276,7 @@ class QueryPool:
             self._replace(worker)
             raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped")
         head, more = started
+        head = dataclasses.replace(head, seconds=time.monotonic() - began)
         if not more:
             self._release(worker)
             return head, None

@@ -59,6 +59,7 @@ class Answer:
     body: bytes = b""
     count: int = 0
     truncated: bool = False
+    seconds: float = 0.0  # the time a query worker spent on it, to its first chunk (set by the pool)
 
 
 class QueryResult:

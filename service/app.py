@@ -15,6 +15,7 @@ from graph.pool import CHUNK
 from service import openapi, problems
 from service.answer_cache import AnswerCache
 from service.description import StatisticsCache
+from service.fairness import Fairness
 from service.routes import (
     dataset,
     graph_store,
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"], allow_headers=["*"],
                        expose_headers=["X-Request-ID", "Result-Truncated", "Link", "ETag"])
     app.state.metrics = Metrics(app.state)
+    app.state.fairness = Fairness(settings.client_max_queries, settings.client_query_seconds,
+                                  settings.client_window_seconds)
     app.add_middleware(RequestLog, metrics=app.state.metrics)  # outermost: it sees and times every answer
     problems.install(app)
     openapi.install(app, settings)

@@ -76,6 +76,10 @@ class ServiceUnavailableError(ProblemError):
     status, title, slug = 503, "Service unavailable", "service-unavailable"
 
 
+class TooManyRequestsError(ProblemError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+
 class BadFrameError(ProblemError):
     title, slug = "Bad JSON-LD frame", "bad-frame"
 

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     answer_cache_bytes: int = Field(64 << 20, ge=0, description="Memory for answers to repeated queries (0: none).")
     publisher_name: str = Field("ecrn-kg", description="Who runs the service: the publisher in the DCAT-AP record.")
     contact_url: str | None = Field(None, description="The publisher's contact page in the record (else home).")
+    client_max_queries: int = Field(4, ge=0, description="Queries one client may run at once (0: any number).")
+    client_query_seconds: float = Field(60.0, ge=0, description="Worker seconds a client's queries may use per "
+                                        "window (0: no budget).")
+    client_window_seconds: float = Field(60.0, gt=0, description="The window of that budget, in seconds.")
     release_interval: float = Field(60.0, gt=0, description="Seconds between looks for writes to record as a release.")
     log_format: Literal["json", "text"] = Field("json", description="Logs as JSON lines or as plain text.")
     slow_query_seconds: float = Field(1.0, ge=0, description="Queries slower than this are logged and counted.")

@@ -21,6 +21,7 @@ from graph import NamedQuery, Namespaces
 from graph.schemas import vocabulary
 from service import jsonld, negotiation
 from service.blocking import run_blocking
+from service.fairness import client_of
 from service.problems import NotFoundError, ProblemError
 from service.routing import ReadRouter
 from service.settings import Settings
@@ -88,7 +89,9 @@ def _endpoint(query: NamedQuery, settings: Settings) -> Callable[[Request], Awai
         if speaks:
             args["lang"] = negotiation.choose_language(args.get("lang"), request.headers.get("accept-language"))
         job = query.job(args, Namespaces(settings.base_iri), cap=min(offset + limit + 1, settings.row_cap))
-        answer = await run_blocking(request.app.state.pool.execute, job, settings.query_timeout)
+        with request.app.state.fairness.turn(client_of(request), settings.query_timeout) as turn:
+            answer = await run_blocking(request.app.state.pool.execute, job, settings.query_timeout)
+            turn.seconds = answer.seconds
         if answer.kind == "graph":
             return await _graph(answer.body, fmt, settings)
         results = json.loads(answer.body)

@@ -18,6 +18,7 @@ from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
 from service.auth import require_writer
 from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
+from service.fairness import client_of
 from service.problems import NotAcceptableError, PayloadTooLargeError, ProblemError, UnsupportedMediaTypeError
 from service.routing import ReadRouter
 from service.settings import Settings
@@ -180,7 +181,10 @@ async def _page(request: Request, pool: PoolDep, settings: Settings, params: Par
     text = params["query"][0]
     try:
         job, remote = _job(request, settings, params, query_page.FORMATS)
-        answer = await run_blocking(pool.execute, job, _time_limit(params, settings, remote))
+        limit = _time_limit(params, settings, remote)
+        with request.app.state.fairness.turn(client_of(request), limit) as turn:
+            answer = await run_blocking(pool.execute, job, limit)
+            turn.seconds = answer.seconds
     except (GraphError, ProblemError) as error:
         return query_page.failed(request, settings, text, error)
     return query_page.answered(request, settings, text, answer)
@@ -195,9 +199,11 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
     keep = cacheable(job.sparql, remote)
     cached = cache.get(key) if keep else None
     if cached is None:
-        started = time.perf_counter()
+        started, limit = time.perf_counter(), _time_limit(params, settings, remote)
         try:
-            head, rest = await run_blocking(pool.stream, job, _time_limit(params, settings, remote))
+            with request.app.state.fairness.turn(client_of(request), limit) as turn:
+                head, rest = await run_blocking(pool.stream, job, limit)
+                turn.seconds = head.seconds
         finally:  # a query stopped at its time limit is a slow query too
             query_took(request.app.state.metrics, settings.slow_query_seconds, time.perf_counter() - started,
                        job.sparql, getattr(request.state, "request_id", None))

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install serve system test lint typecheck wheel diagram clean
+.PHONY: install serve system test lint typecheck wheel diagram clean load soak crash
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ecrn-kg needs Python 3.11 or newer"; exit 1; }
@@ -38,6 +38,16 @@ wheel: install
 
 diagram: install  ## redraw docs/ontology.dot and docs/ontology.svg from ontology/ (needs Graphviz's dot)
 	$(BIN)/python -m graph.diagram docs/ontology
+
+load: install  ## 16 clients for 10 min against a real server, then again beside 4 runaway queries and a bad client
+	$(BIN)/python bench/load.py --out var/bench/load/clean.json
+	$(BIN)/python bench/load.py --runaway 4 --bad-rate 10 --compare var/bench/load/clean.json --out var/bench/load/faults.json
+
+soak: install  ## the same load for 1 h, sampling the server's RSS, threads and fds every 10 s
+	$(BIN)/python bench/soak.py --out var/bench/load/soak.json
+
+crash: install  ## kill -9 the server 20 times under acknowledged writes; every acknowledged write must survive
+	$(BIN)/python bench/crash.py
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache

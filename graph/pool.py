@@ -12,13 +12,16 @@ that workers, started by a fork server free of such threads, open read-only; a s
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import multiprocessing
+import os
 import queue
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -58,9 +61,25 @@ class Job:
     substitutions: dict[str, Term] = field(default_factory=dict)  # named-query parameters, bound as terms
 
 
+def _close_inherited_sockets(keep: Connection) -> None:
+    """Close every socket a forked child inherited (but stdio and its own end of the pipe to the parent).
+
+    A fork copies all of the parent's descriptors: the parent's end of this very pipe (the child would never read
+    EOF, so it would outlive a parent killed by SIGKILL), other workers' pipes, and the server's listening socket
+    and client connections (a connection the server closes would stay open while a copy lives here: the client
+    never sees the close, and a request it then sends on that connection is never answered).
+    """
+    folder = Path("/proc/self/fd") if Path("/proc/self/fd").is_dir() else Path("/dev/fd")
+    for fd in [int(entry) for entry in os.listdir(folder)]:
+        with contextlib.suppress(OSError):  # e.g. the listing's own descriptor, closed by now
+            if fd > 2 and fd != keep.fileno() and stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+
+
 def _serve(conn: Connection, store: EmbeddedStore) -> None:
     """A worker's loop: one job in; out ('ok', (Answer with the first chunk of its body, more)), then when more
     ('chunk', bytes)… ('end', None); or ('error', GraphError)."""
+    _close_inherited_sockets(conn)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
@@ -96,6 +115,7 @@ def _sandboxed_checkpoint(conn: Connection, path: Path, function: Callable[..., 
 
 
 def _sandboxed(conn: Connection, store: EmbeddedStore, function: Callable[..., object], args: tuple[object]) -> None:
+    _close_inherited_sockets(conn)
     try:
         conn.send(("ok", function(store, *args)))
     except GraphError as error:

@@ -12,6 +12,7 @@ GraphError
 ├── RemoteAccessRefusedError  SERVICE or LOAD towards an endpoint not on the allowlist
 ├── UpdateDatasetError  the protocol's using-graph-uri clashes with the update's own USING/WITH
 ├── NamedQueryError     a named query is unknown, or its parameters are missing or ill-typed
+├── UnrepresentableError  an answer that the format asked for cannot carry (XML 1.0 and a control character, …)
 └── StoreError          the store cannot be opened, read or written
 """
 
@@ -91,6 +92,10 @@ class NamedQueryError(GraphError):
     def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+
+
+class UnrepresentableError(GraphError):
+    """An answer that the chosen format cannot carry by its specification; another format can."""
 
 
 class StoreError(GraphError):

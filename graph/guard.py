@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from graph.errors import QueryTooComplexError, RemoteAccessRefusedError, UpdateDatasetError
 from graph.lexer import Token, tokens
-from graph.terms import ABSOLUTE_IRI
+from graph.store import is_iri
 
 _REMOTE = {"SERVICE", "LOAD"}
 
@@ -46,7 +46,7 @@ def with_using(text: str, default_graphs: list[str], named_graphs: list[str]) ->
     if not default_graphs and not named_graphs:
         return text
     for iri in default_graphs + named_graphs:
-        if not ABSOLUTE_IRI.match(iri):
+        if not is_iri(iri):
             raise UpdateDatasetError(f"not an absolute IRI: {iri!r}")
     clauses = "".join(f"USING <{g}> " for g in default_graphs) + "".join(f"USING NAMED <{g}> " for g in named_graphs)
     found = list(tokens(text))

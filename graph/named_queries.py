@@ -24,8 +24,8 @@ from graph.errors import NamedQueryError
 from graph.lexer import tokens
 from graph.namespaces import STANDARD_PREFIXES, Namespaces
 from graph.pool import Job
-from graph.store import QueryResult, Store
-from graph.terms import ABSOLUTE_IRI, IRI, Literal, Term
+from graph.store import QueryResult, Store, is_iri
+from graph.terms import IRI, Literal, Term
 
 XSD = STANDARD_PREFIXES["xsd"]
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "date", "language", "enum")
@@ -56,6 +56,12 @@ def _enum(param: Param, raw: str) -> Term:
     return Literal(raw)
 
 
+def _iri(raw: str) -> str:
+    if not is_iri(raw):
+        raise ValueError(raw)
+    return raw
+
+
 def _checked(pattern: re.Pattern[str], raw: str) -> str:
     if not pattern.match(raw):
         raise ValueError(raw)
@@ -63,7 +69,7 @@ def _checked(pattern: re.Pattern[str], raw: str) -> str:
 
 
 _BINDERS: dict[str, Callable[[Param, str], Term]] = {
-    "iri": lambda p, raw: IRI(_checked(ABSOLUTE_IRI, raw)),
+    "iri": lambda p, raw: IRI(_iri(raw)),
     "string": lambda p, raw: Literal(raw),
     "integer": lambda p, raw: Literal(str(int(raw)), XSD + "integer"),
     "decimal": lambda p, raw: Literal(str(Decimal(raw)), XSD + "decimal"),

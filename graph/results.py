@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from graph import xml_limits
 from graph.terms import IRI, BlankNode, Term
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -53,11 +54,13 @@ def _xml_term(term: Term) -> str:
         return f"<uri>{escape(term.value)}</uri>"
     if isinstance(term, BlankNode):
         return f"<bnode>{escape(term.value)}</bnode>"
+    xml_limits.check_text(term.value, "SPARQL XML")
+    text = escape(term.value, {"\r": "&#13;"})  # a literal carriage return would be read as a line end
     if term.language:
-        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        return f"<literal xml:lang={quoteattr(term.language)}>{text}</literal>"
     if term.datatype and term.datatype != XSD_STRING:
-        return f"<literal datatype={quoteattr(term.datatype)}>{escape(term.value)}</literal>"
-    return f"<literal>{escape(term.value)}</literal>"
+        return f"<literal datatype={quoteattr(term.datatype)}>{text}</literal>"
+    return f"<literal>{text}</literal>"
 
 
 def _xml(variables: list[str], rows: Sequence[Row], truncated: bool) -> bytes:

@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 import pyoxigraph as ox
 
-from graph import results, terms
+from graph import results, terms, xml_limits
 from graph.errors import GraphError, ParseError, QueryError, QuerySyntaxError, StoreError, UpdateError
 from graph.namespaces import DEFAULT_BASE
 
@@ -96,7 +96,7 @@ class QueryResult:
             truncated = len(taken) > cap
             taken = taken[:cap]
             if self.kind == "graph":
-                body = ox.serialize(taken, format=RDF_FORMATS[fmt]) or b""
+                body = _rdfxml(taken) if fmt == "rdfxml" else ox.serialize(taken, format=RDF_FORMATS[fmt]) or b""
             else:
                 rows = [[_neutral(solution[v]) for v in self.variables] for solution in taken]
                 body = results.write(fmt, self.variables, rows, truncated)
@@ -170,6 +170,8 @@ class EmbeddedStore:
         """Add RDF from a request body to `graph` (None: the default graph); return how many triples."""
         if fmt == "rdfxml" and b"<!doctype" in data[:4096].lower():
             raise ParseError(source, None, None, "RDF/XML with a DOCTYPE is refused (entity expansion)")
+        if fmt == "jsonld" and data.lstrip(b" \t\r\n")[:1] not in (b"{", b"["):  # the engine reads `null` as no triples
+            raise ParseError(source, 1, 1, "a JSON-LD document is a JSON object or array")
         target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         try:
             quads = [ox.Quad(q.subject, q.predicate, q.object, target)
@@ -329,6 +331,27 @@ class EmbeddedStore:
             self._store.backup(str(target))
         except OSError as error:
             raise StoreError(f"cannot make a checkpoint of the store at {target}: {error}") from None
+
+
+def is_iri(value: str) -> bool:
+    """Whether `value` is an absolute IRI (RFC 3987) as the engine reads one: what may be bound as a term, or written
+    between angle brackets in SPARQL."""
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _rdfxml(triples: list[Any]) -> bytes:
+    """RDF/XML by the engine's writer, refused (UnrepresentableError) when XML 1.0 cannot carry the triples, with
+    carriage returns written as references (the writer leaves them bare, and a parser would read line ends)."""
+    for triple in triples:
+        xml_limits.check_predicate(triple.predicate.value)
+        if isinstance(triple.object, ox.Literal):
+            xml_limits.check_text(triple.object.value, "RDF/XML")
+    body: bytes = ox.serialize(triples, format=ox.RdfFormat.RDF_XML) or b""
+    return body.replace(b"\r", b"&#13;")
 
 
 def _neutral(term: Any) -> terms.Term | None:

@@ -9,7 +9,7 @@ def test_graph_exports_exactly_the_documented_members() -> None:
         "NamedQuery", "NamedQueryError", "Namespaces", "Param", "ParseError", "Problem", "QueryError", "QueryPool",
         "QueryResult", "QuerySyntaxError", "QueryTimeoutError", "QueryTooComplexError", "RemoteAccessRefusedError",
         "RemoteEndpointError",
-        "Report", "Stats", "Store", "StoreError", "Term", "UpdateDatasetError", "UpdateError",
+        "Report", "Stats", "Store", "StoreError", "Term", "UnrepresentableError", "UpdateDatasetError", "UpdateError",
         "ValidationError", "backups", "guard", "load_default", "load_files",
         "load_named_queries", "open_store", "validate_files", "writes",
     ])

@@ -1,6 +1,8 @@
 """The Graph Store Protocol beyond the W3C manifest: authorisation, checked and atomic uploads, hostile RDF."""
 
+import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -8,6 +10,7 @@ from fastapi.testclient import TestClient
 from graph import EmbeddedStore
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import serve_in_thread
 
 TOKEN = "gsp-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -96,6 +99,40 @@ def test_exactly_one_graph_is_addressed(gsp: TestClient) -> None:
     assert gsp.get("/rdf-graph-store").status_code == 400
     assert gsp.get("/rdf-graph-store", params={"default": "", **CONTRIB}).status_code == 400
     assert gsp.get("/rdf-graph-store", params={"graph": "not an iri"}).status_code == 400
+    for iri in ("http://a/%zz", "http://a:b/", "http://a/\u009e"):  # once "Malformed query": the check let them by
+        response = gsp.get("/rdf-graph-store", params={"graph": iri})
+        assert response.status_code == 400 and "not an absolute IRI" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["x%3E%20%7B%20%7D%20%7D%20%23", "%C2%9E", "a%25zz"])
+def test_a_direct_path_that_makes_no_iri_is_400_and_never_sparql(gsp: TestClient, path: str) -> None:
+    """The decoded path was spliced into SPARQL: '%3E' ended the IRI and the rest of the path became query text."""
+    for method in ("GET", "PUT", "DELETE"):
+        response = gsp.request(method, f"/rdf-graph-store/{path}", content=GOOD,
+                               headers={"content-type": "text/turtle", **AUTH})
+        assert response.status_code == 400 and "not an absolute IRI" in response.json()["detail"], method
+
+
+@pytest.mark.slow
+def test_a_request_iri_that_is_no_iri_is_400_not_a_crash(fresh_store: EmbeddedStore) -> None:
+    """uvicorn lets a raw '<' in the query by; the request IRI, the base of the upload, then made the engine raise
+    ValueError, which reached the client as a bare 500."""
+    request = (b"PUT /rdf-graph-store?graph=https://example.org/g&x=<> HTTP/1.1\r\nHost: localhost\r\n"
+               b"Authorization: Bearer " + TOKEN.encode() + b"\r\nContent-Type: text/turtle\r\n"
+               b"Content-Length: " + str(len(GOOD)).encode() + b"\r\nConnection: close\r\n\r\n" + GOOD)
+    with serve_in_thread(create_app(Settings(write_token=TOKEN), store=fresh_store)) as url:
+        server = urlsplit(url)
+        with socket.create_connection((server.hostname, server.port)) as conn:
+            conn.sendall(request)
+            status_line = conn.makefile("rb").readline()
+    assert status_line.split()[1] == b"400"
+
+
+@pytest.mark.parametrize("body", [b"null", b"1", b'"text"', b"true"])
+def test_a_json_ld_upload_that_is_no_object_or_array_is_400(gsp: TestClient, body: bytes) -> None:
+    """Found by schemathesis: the engine reads any JSON scalar as an empty JSON-LD document (201, an empty graph)."""
+    response = gsp.post("/rdf-graph-store", content=body, headers={"content-type": "application/ld+json", **AUTH})
+    assert response.status_code == 400 and response.json()["type"].endswith("/malformed-rdf")
 
 
 def test_delete_then_get_is_404(gsp: TestClient) -> None:

@@ -97,6 +97,12 @@ def test_an_iri_the_graph_says_nothing_about_is_404(client: TestClient, accept: 
     assert "atlantis" in response.text
 
 
+@pytest.mark.parametrize("path", ["/doc/region/%C2%9E", "/doc/region/a%25zz"])
+def test_a_path_that_makes_no_iri_is_404_not_a_server_error(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Accept": "text/turtle"})
+    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+
+
 def test_a_browser_gets_the_problem_as_a_page_and_a_client_as_problem_json(client: TestClient) -> None:
     page = client.get("/doc/region/atlantis", headers={"Accept": BROWSER})
     assert page.headers["content-type"].startswith("text/html")

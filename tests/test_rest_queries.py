@@ -99,6 +99,9 @@ def test_csv_output(client: TestClient) -> None:
     ("ecrn-members", {"date": '2014-01-01" } ; DROP ALL ; #'}, "date"),
     ("transfers", {"status": "adopted' } UNION { ?s ?p ?o"}, "status"),
     ("chemclust-budget", {"project": "http://x/> } ; DROP ALL ; <"}, "project"),
+    ("region-projects", {"region": "http://a/%zz"}, "region"),  # IRIs the engine refuses: once a 500
+    ("region-projects", {"region": "http://a:b/"}, "region"),
+    ("region-projects", {"region": "http://a/\u009e"}, "region"),
 ])
 def test_bad_and_hostile_parameters_are_400_naming_the_parameter(client: TestClient, name: str,
                                                                  params: dict[str, str], parameter: str) -> None:

@@ -86,6 +86,14 @@ def test_two_query_parameters_are_400(client: TestClient) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("iri", ["", "not an iri", "http://a/%zz", "http://a/\u009e"])
+@pytest.mark.parametrize("name", ["default-graph-uri", "named-graph-uri"])
+def test_a_dataset_graph_that_is_no_iri_is_400(client: TestClient, name: str, iri: str) -> None:
+    """Found by schemathesis: an empty named-graph-uri reached the engine, and the answer was 500."""
+    response = client.get("/sparql", params={"query": "ASK {}", name: iri})
+    assert response.status_code == 400 and name in response.json()["detail"]
+
+
 def test_post_without_query_is_400(client: TestClient) -> None:
     assert client.post("/sparql", data={"format": "json"}).status_code == 400
 

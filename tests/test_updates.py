@@ -124,6 +124,14 @@ def test_using_graph_uri_narrows_the_where_clause(writable: TestClient) -> None:
     assert not ask(writable, "ASK { GRAPH <https://example.org/copy> { ?s ?p ?o } }")
 
 
+def test_a_using_graph_uri_the_engine_refuses_is_named_as_such(writable: TestClient) -> None:
+    """Once spliced into the update text, where the engine's parser failed on it ("Malformed query")."""
+    response = writable.post("/sparql", params={"using-graph-uri": "http://a/%zz"},
+                             content="DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                             headers={"content-type": "application/sparql-update", **AUTH})
+    assert response.status_code == 400 and response.json()["type"].endswith("/update-dataset")
+
+
 def test_entailments_after_writes_equal_entailing_everything_again(writable: TestClient,
                                                                    fresh_store: EmbeddedStore) -> None:
     update(writable, NEW_AGENCY)

@@ -7,16 +7,18 @@ from fastapi.responses import JSONResponse
 
 from graph import Namespaces
 from graph.schemas import vocabulary
-from service import catalogue, description
+from service import catalogue, description, negotiation
 from service.blocking import run_blocking
 from service.deps import SettingsDep
+from service.openapi import answers
 from service.routing import ReadRouter
 
 router = ReadRouter(tags=["dataset"])
 
 
 @router.get("/.well-known/void", summary="VoID description: triples, classes and properties per named graph",
-            operation_id="void")
+            operation_id="void", response_class=Response,
+            responses={200: answers("VoID, in the negotiated RDF format", *negotiation.GRAPH_MEDIA_TYPES)})
 async def void(request: Request, settings: SettingsDep) -> Response:
     stats = await run_blocking(request.app.state.statistics.get)
     endpoint = str(request.url_for("sparql_get"))
@@ -26,6 +28,7 @@ async def void(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.get("/context.jsonld", summary="The JSON-LD context of the API: prefixes and a short name for every term, "
-            "typed as the shapes constrain it", operation_id="jsonld-context")
+            "typed as the shapes constrain it", operation_id="jsonld-context", response_class=Response,
+            responses={200: answers("The context", "application/ld+json")})
 async def context(settings: SettingsDep) -> JSONResponse:
     return JSONResponse(vocabulary(Namespaces(settings.base_iri)).context, media_type="application/ld+json")

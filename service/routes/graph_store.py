@@ -4,18 +4,18 @@ and direct identification (a path below the endpoint, whose IRI is the graph's).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from graph import EmbeddedStore, Job, Namespaces, writes
-from graph.store import insert_data
-from graph.terms import ABSOLUTE_IRI
+from graph.store import insert_data, is_iri
 from service import negotiation
 from service.auth import require_writer
 from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
+from service.openapi import answers
 from service.problems import (
     NotAcceptableError,
     NotFoundError,
@@ -36,9 +36,14 @@ WrittenGraphParam = Annotated[str | None, Query(description="IRI of the named gr
                                                 examples=["https://example.org/graph/notes"])]
 DefaultParam = Annotated[str | None, Query(description="Present (empty) to address the default graph.")]
 EXAMPLE_TURTLE = '<https://example.org/notes/1> <http://www.w3.org/2000/01/rdf-schema#comment> "A note"@en .\n'
+BODY_SCHEMAS = {"jsonld": {"type": ["object", "array"]}}  # a JSON-LD document is JSON; the other formats are text
 UPLOAD = {"requestBody": {"required": True, "content": {
-    media_type: {"schema": {"type": "string"}, **({"example": EXAMPLE_TURTLE} if fmt == "turtle" else {})}
+    media_type: {"schema": BODY_SCHEMAS.get(fmt, {"type": "string"}),
+                 **({"example": EXAMPLE_TURTLE} if fmt == "turtle" else {})}
     for media_type, fmt in UPLOAD_FORMATS.items()}}}
+CONTENT: dict[int | str, dict[str, Any]] = {
+    200: answers("The graph's triples, in the negotiated RDF format", *negotiation.GRAPH_MEDIA_TYPES)}
+CREATED: dict[int | str, dict[str, Any]] = {201: {"description": "The graph did not exist and was created"}}
 
 
 def _target(request: Request) -> str | None:
@@ -47,14 +52,24 @@ def _target(request: Request) -> str | None:
     if request.path_params.get("path"):
         if request.query_params:
             raise ProblemError("a graph addressed by its own IRI takes no ?graph= or ?default")
-        return str(request.url.replace(query="", fragment=""))
+        return _iri(str(request.url.replace(query="", fragment="")))  # the path comes decoded: '%3E' is '>'
     graphs = request.query_params.getlist("graph")
     default = "default" in request.query_params
     if default == bool(graphs) or len(graphs) > 1:
         raise ProblemError("address one graph: either ?default or ?graph=<IRI>")
-    if graphs and not ABSOLUTE_IRI.match(graphs[0]):
-        raise ProblemError(f"not an absolute IRI: {graphs[0]!r}")
-    return graphs[0] if graphs else None
+    return _iri(graphs[0]) if graphs else None
+
+
+def _request_iri(request: Request) -> str:
+    """The request IRI: the base of relative IRIs in an upload (uvicorn lets a raw '<' in the query by)."""
+    return _iri(str(request.url))
+
+
+def _iri(value: str) -> str:
+    """`value`, once the engine takes it as an IRI: it is written between angle brackets in SPARQL, or is a base."""
+    if not is_iri(value):
+        raise ProblemError(f"not an absolute IRI: {value!r}")
+    return value
 
 
 async def _exists(pool: PoolDep, graph: str | None, settings: Settings) -> bool:
@@ -77,7 +92,8 @@ async def _readable(request: Request, pool: PoolDep, settings: Settings) -> tupl
 
 
 @router.get(DIRECT, summary="Get the content of a graph identified by its own IRI", include_in_schema=False)
-@router.get(PATH, summary="Get the content of a graph", operation_id="graph-get")
+@router.get(PATH, summary="Get the content of a graph", operation_id="graph-get", response_class=Response,
+            responses=CONTENT)
 async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                     default: DefaultParam = None) -> Response:
     target, choice = await _readable(request, pool, settings)
@@ -88,7 +104,8 @@ async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, grap
 
 
 @router.head(DIRECT, summary="Headers of a directly identified graph's content", include_in_schema=False)
-@router.head(PATH, summary="Headers of a graph's content, without the content", operation_id="graph-head")
+@router.head(PATH, summary="Headers of a graph's content, without the content", operation_id="graph-head",
+             response_class=Response, responses=CONTENT)
 async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, graph: GraphParam = None,
                      default: DefaultParam = None) -> Response:
     _, choice = await _readable(request, pool, settings)
@@ -97,7 +114,7 @@ async def head_graph(request: Request, pool: PoolDep, settings: SettingsDep, gra
 
 @router.put(DIRECT, summary="Replace the content of a graph identified by its own IRI", include_in_schema=False)
 @router.put(PATH, summary="Replace a graph's content (creates it if need be)", operation_id="graph-put",
-            openapi_extra=UPLOAD)
+            openapi_extra=UPLOAD, response_class=Response, status_code=204, responses=CREATED)
 async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                     graph: WrittenGraphParam = None, default: DefaultParam = None) -> Response:
     require_writer(request, settings)
@@ -112,7 +129,8 @@ async def put_graph(request: Request, pool: PoolDep, store: StoreDep, settings: 
 
 @router.post(DIRECT, summary="Add to the content of a graph identified by its own IRI", include_in_schema=False)
 @router.post(PATH, summary="Add to a graph's content; without a graph, create a new graph (201, Location)",
-             operation_id="graph-post", openapi_extra=UPLOAD)
+             operation_id="graph-post", openapi_extra=UPLOAD, response_class=Response, status_code=204,
+             responses={201: {"description": "Created: a new graph (named by Location) or the one addressed"}})
 async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                      graph: WrittenGraphParam = None, default: DefaultParam = None) -> Response:
     require_writer(request, settings)
@@ -128,7 +146,8 @@ async def post_graph(request: Request, pool: PoolDep, store: StoreDep, settings:
 
 
 @router.delete(DIRECT, summary="Delete a graph identified by its own IRI", include_in_schema=False)
-@router.delete(PATH, summary="Delete a graph", operation_id="graph-delete")
+@router.delete(PATH, summary="Delete a graph", operation_id="graph-delete", response_class=Response,
+               status_code=204)
 async def delete_graph(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep,
                        graph: WrittenGraphParam = None, default: DefaultParam = None) -> Response:
     require_writer(request, settings)
@@ -142,7 +161,7 @@ async def delete_graph(request: Request, pool: PoolDep, store: StoreDep, setting
 
 async def _commit(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, update: str,
                   upload: EmbeddedStore, replaced: str | None) -> None:
-    change = writes.Change(update, base_iri=str(request.url), subjects=upload.subjects(),
+    change = writes.Change(update, base_iri=_request_iri(request), subjects=upload.subjects(),
                            graphs=(replaced,) if replaced or "default" in request.query_params else ())
     await run_blocking(writes.commit, pool, store, change, Namespaces(settings.base_iri), settings.query_timeout)
 
@@ -156,9 +175,9 @@ async def _upload(request: Request, settings: Settings) -> EmbeddedStore:
         for part in form.values():
             if isinstance(part, UploadFile):
                 part_type = (part.content_type or "").split(";")[0].strip().lower()
-                await run_blocking(_parse, staging, await part.read(), part_type, settings, str(request.url))
+                await run_blocking(_parse, staging, await part.read(), part_type, settings, _request_iri(request))
         return staging
-    await run_blocking(_parse, staging, await request.body(), media_type, settings, str(request.url))
+    await run_blocking(_parse, staging, await request.body(), media_type, settings, _request_iri(request))
     return staging
 
 

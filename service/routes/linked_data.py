@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from graph import IRI, Job, Namespaces, resources
 from graph.schemas import vocabulary
-from graph.terms import ABSOLUTE_IRI
+from graph.store import is_iri
 from service import describing, html, jsonld, negotiation
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep
@@ -44,7 +44,7 @@ def _see_other(request: Request, document: str) -> Response:
 async def document(request: Request, path: str, pool: PoolDep, settings: SettingsDep) -> Response:
     path, fmt = _format(path, request.headers.get("accept"))
     iri = IRI(settings.base_iri + (path if path.startswith("def/") else "id/" + path))
-    if not ABSOLUTE_IRI.match(iri.value):
+    if not is_iri(iri.value):
         raise NotFoundError(f"{path!r} names no resource: it does not make an IRI")
     if fmt == "html":
         return await _page(request, pool, settings, iri)

@@ -20,6 +20,7 @@ from service.catalogue import Links
 from service.conditional import http_date, not_modified
 from service.deps import SettingsDep
 from service.dumps import FORMATS, DumpFile, entity_tag, sha256sums
+from service.openapi import NOT_MODIFIED, answers
 from service.problems import NotFoundError
 from service.publication import Publication
 from service.routing import ReadRouter
@@ -62,7 +63,8 @@ def _conditional(request: Request, body: bytes, media_type: str, etag: str, modi
 
 
 @router.get("/dumps/SHA256SUMS", summary="SHA-256 checksums of the dump files, as `sha256sum --check` reads them",
-            operation_id="dump-checksums")
+            operation_id="dump-checksums", response_class=Response,
+            responses={200: answers("One line per dump file", "text/plain"), 304: NOT_MODIFIED})
 async def dump_checksums(request: Request) -> Response:
     files = await run_blocking(_publication(request).dumps)
     body = sha256sums(files).encode()
@@ -70,7 +72,9 @@ async def dump_checksums(request: Request) -> Response:
 
 
 @router.get("/dumps/{name}", summary="A dump of the whole graph, built once per release; conditional GET with "
-            "If-None-Match or If-Modified-Since", operation_id="get-dump")
+            "If-None-Match or If-Modified-Since", operation_id="get-dump", response_class=Response,
+            responses={200: answers("The dump", *dict.fromkeys(f.media_type for f in FORMATS.values())),
+                       304: NOT_MODIFIED})
 async def get_dump(request: Request, name: DumpPath) -> Response:
     if name not in FORMATS:
         raise NotFoundError(f"there is no dump {name!r}; the dumps are {', '.join(FORMATS)}")
@@ -80,7 +84,8 @@ async def get_dump(request: Request, name: DumpPath) -> Response:
 
 
 @router.get("/catalog", summary="The DCAT-AP 3 record: the dataset, its dumps, releases and data services "
-            "(RDF, negotiated)", operation_id="catalog")
+            "(RDF, negotiated)", operation_id="catalog", response_class=Response,
+            responses={200: answers("The record, in the negotiated RDF format", *negotiation.GRAPH_MEDIA_TYPES)})
 async def catalog(request: Request, settings: SettingsDep) -> Response:
     publication = _publication(request)
     files = await run_blocking(publication.dumps)
@@ -96,7 +101,8 @@ def _record(links: Links, base_iri: str, files: list[DumpFile], releases: list[R
 
 
 @router.get("/releases", summary="The releases, newest first: date, content checksum, quads added and removed "
-            "(JSON-LD: DCAT 3 versions)", operation_id="list-releases")
+            "(JSON-LD: DCAT 3 versions)", operation_id="list-releases", response_class=Response,
+            responses={200: answers("The releases", "application/ld+json")})
 async def list_releases(request: Request, settings: SettingsDep) -> JSONResponse:
     publication = _publication(request)
     await run_blocking(publication.latest)
@@ -105,7 +111,7 @@ async def list_releases(request: Request, settings: SettingsDep) -> JSONResponse
 
 
 @router.get("/releases/{version}", summary="The changes of one release as an RDF Patch: quads deleted (D) and added "
-            "(A) since the release before", operation_id="release-changes",
+            "(A) since the release before", operation_id="release-changes", response_class=Response,
             responses={200: {"content": {PATCH_TYPE: {"schema": {"type": "string"}}}}})
 async def release_changes(request: Request, version: Annotated[int, Path(ge=1, examples=[1])]) -> Response:
     publication = _publication(request)
@@ -127,7 +133,7 @@ def _accepts_gzip(accept_encoding: str | None) -> bool:
 
 
 @router.get("/sitemap.xml", summary="The sitemap: home, SPARQL, catalogue, dumps, releases and the page of every "
-            "resource; past 50,000 URLs an index of pages", operation_id="sitemap",
+            "resource; past 50,000 URLs an index of pages", operation_id="sitemap", response_class=Response,
             responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}}})
 async def sitemap_xml(request: Request,
                       page: Annotated[int | None, Query(ge=1, description="One page of a sitemap index",

@@ -22,11 +22,14 @@ from graph.schemas import vocabulary
 from service import jsonld, negotiation
 from service.blocking import run_blocking
 from service.fairness import client_of
+from service.openapi import answers
 from service.problems import NotFoundError, ProblemError
 from service.routing import ReadRouter
 from service.settings import Settings
 
 PAGING = {"limit", "offset", "format"}
+ROWS = answers("Rows as JSON (format=json), CSV or SPARQL JSON; a query that builds a graph answers JSON-LD",
+               "application/json", "text/csv", "application/sparql-results+json", "application/ld+json")
 DEFAULT_LIMIT = 100
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMBERS = {XSD + "integer", XSD + "int", XSD + "long", XSD + "decimal", XSD + "double", XSD + "float"}
@@ -45,7 +48,8 @@ def router(queries: dict[str, NamedQuery], settings: Settings) -> APIRouter:
     for query in queries.values():
         api.add_api_route(f"/queries/{query.name}", _endpoint(query, settings), methods=["GET"], name=query.name,
                           operation_id=query.name, summary=query.summary, description=query.description,
-                          openapi_extra={"parameters": _openapi_parameters(query, settings)})
+                          openapi_extra={"parameters": _openapi_parameters(query, settings)},
+                          response_class=Response, responses={200: ROWS})
 
     @api.get("/queries/{name}", include_in_schema=False)
     async def unknown_query(name: str) -> None:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from graph import Job, Namespaces, resources
 from graph.schemas import vocabulary
-from graph.terms import ABSOLUTE_IRI
+from graph.store import is_iri
 from service import describing, jsonld, negotiation
 from service.blocking import run_blocking
 from service.deps import PoolDep, SettingsDep
@@ -87,7 +87,7 @@ async def get_resource(request: Request, pool: PoolDep, settings: SettingsDep, k
                        ) -> Response:
     spec = resources.KINDS[kind.value]
     iri = resources.item_iri(settings.base_iri, spec, slug)
-    if not ABSOLUTE_IRI.match(iri.value):
+    if not is_iri(iri.value):
         raise NotFoundError(f"there is no {spec.slug_kind} {slug!r}")
     language = _language(request, lang)
     described = await describing.describe(pool, settings, iri, language)

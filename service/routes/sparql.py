@@ -13,12 +13,14 @@ from urllib.parse import parse_qs
 from fastapi import Query, Request, Response
 
 from graph import GraphError, Job, Namespaces, guard, writes
+from graph.store import is_iri
 from service import description, negotiation, query_page
 from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
 from service.auth import require_writer
 from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.fairness import client_of
+from service.openapi import NOT_MODIFIED, answers
 from service.problems import NotAcceptableError, PayloadTooLargeError, ProblemError, UnsupportedMediaTypeError
 from service.routing import ReadRouter
 from service.settings import Settings
@@ -42,11 +44,15 @@ POST_BODY = {"requestBody": {"required": True, "content": {
            "example": {"query": EXAMPLE_QUERY}},
     SPARQL_QUERY: {"schema": {"type": "string"}, "example": EXAMPLE_QUERY},
     SPARQL_UPDATE: {"schema": {"type": "string"}, "example": EXAMPLE_UPDATE}}}}
+ANSWER_TYPES = [*negotiation.RESULT_MEDIA_TYPES, *negotiation.GRAPH_MEDIA_TYPES]
+ANSWERS = "Results (SELECT, ASK) or RDF (CONSTRUCT, DESCRIBE; without a query, the service description), negotiated"
 
 
 @router.get("/sparql", summary="Run a SPARQL query given in the URL; without one, the service description "
                                "(browsers get the query page)",
-            operation_id="sparql-query")
+            operation_id="sparql-query", response_class=Response,
+            responses={200: answers(ANSWERS + "; the query page for browsers", *ANSWER_TYPES, "text/html"),
+                       304: NOT_MODIFIED})
 async def sparql_get(
     request: Request, pool: PoolDep, settings: SettingsDep,
     query: Annotated[str | None, Query(description="The SPARQL query.", examples=[EXAMPLE_QUERY])] = None,
@@ -78,7 +84,9 @@ async def _service_description(request: Request, settings: Settings) -> Response
 
 @router.post("/sparql", summary="Run a query (form or application/sparql-query) or an update (form or "
                                 "application/sparql-update)", operation_id="sparql-query-or-update",
-             openapi_extra=POST_BODY)
+             openapi_extra=POST_BODY, response_class=Response,
+             responses={200: answers(ANSWERS, *ANSWER_TYPES), 204: {"description": "The update was applied"},
+                        304: NOT_MODIFIED})
 async def sparql_post(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep) -> Response:
     body = await request.body()
     if len(body) > settings.max_query_bytes:
@@ -169,6 +177,10 @@ def _job(request: Request, settings: Settings, params: Params,
     """The query of the request as a job for the pool, and the remote endpoints it reaches."""
     query, remote = _text(params, "query", settings)
     dataset = "default-graph-uri" in params or "named-graph-uri" in params
+    for name in ("default-graph-uri", "named-graph-uri"):
+        for iri in params.get(name, []):
+            if not is_iri(iri):
+                raise ProblemError(f"{name} must be an absolute IRI, not {iri!r}")
     job = Job(query, formats, settings.row_cap, settings.union_default_graph,
               Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,

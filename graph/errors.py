@@ -63,7 +63,12 @@ class QueryError(GraphError):
 
 
 class QueryTimeoutError(QueryError):
-    """A query stopped at its time limit (or that found no free worker before it)."""
+    """A query stopped at its time limit (or that found no free worker before it); `worker_seconds` is the time a
+    worker spent on it (0 when it found none)."""
+
+    def __init__(self, message: str, worker_seconds: float = 0.0) -> None:
+        super().__init__(message)
+        self.worker_seconds = worker_seconds
 
 
 class RemoteEndpointError(QueryError):

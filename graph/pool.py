@@ -45,6 +45,10 @@ _FORKSERVER.set_forkserver_preload(["graph.writes"])  # what sandboxes run; it i
 CHUNK = 1 << 20  # bytes of answer body per message from a worker
 
 
+LONG_QUERY = 1.0  # seconds after which a query is long: its worker gets the lowest CPU priority
+ACQUIRE_STEP = 0.05  # how often a query waiting for a worker looks whether long queries hold them all
+
+
 @dataclass(frozen=True)
 class Job:
     """One query to run: its text, the format to use for each kind of result, and the row cap."""
@@ -188,12 +192,21 @@ class _Worker:
             self.process = _process(_serve, (child, store), "ecrn-query-worker")
         child.close()
         self.generation = generation
+        self.long = False  # it ran a long query, at the lowest priority (which it cannot raise again): replace it
 
     def start(self, job: Job, timeout: float) -> tuple[Answer, bool] | None:
-        """The answer with the first chunk of its body and whether more follows; None past the deadline."""
+        """The answer with the first chunk of its body and whether more follows; None past the deadline. A query
+        still running after LONG_QUERY seconds gets the lowest CPU priority, so that short ones go first."""
         self.conn.send(job)
-        if not self.conn.poll(max(timeout, 0)):
-            return None
+        if not self.conn.poll(max(min(timeout, LONG_QUERY), 0)):
+            if timeout <= LONG_QUERY:
+                return None
+            self.long = True
+            if self.process.pid:  # (never 0: that would be this process)
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, self.process.pid, 19)
+            if not self.conn.poll(max(timeout - LONG_QUERY, 0)):
+                return None
         status, payload = self.conn.recv()
         if status == "error":
             raise payload
@@ -244,11 +257,15 @@ class AnswerBody:
 
 
 class QueryPool:
-    """A fixed number of query workers; `execute` blocks, so call it from a thread, not the event loop."""
+    """`size` query workers, and up to `extra` more while long queries hold all of them (so that short queries are
+    not stuck behind long ones); `execute` blocks, so call it from a thread, not the event loop."""
 
-    def __init__(self, store: EmbeddedStore, size: int) -> None:
-        self._store, self._size = store, size
+    def __init__(self, store: EmbeddedStore, size: int, extra: int = 0) -> None:
+        self._store, self._size, self._extra = store, size, extra
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._busy: set[_Worker] = set()
+        self._live = 0  # workers alive, idle or busy
+        self._count_lock = threading.Lock()
         self._fork_lock = threading.Lock()  # no write runs while a worker is forked
         self.write_lock = threading.Lock()  # one writer at a time, from its sandbox check to its commit
         self._generation = 0
@@ -264,7 +281,31 @@ class QueryPool:
 
     def _spawn(self) -> _Worker:
         with self._fork_lock:
-            return _Worker(self._store, self._generation, self._checkpoints)
+            worker = _Worker(self._store, self._generation, self._checkpoints)
+        with self._count_lock:
+            self._live += 1
+        return worker
+
+    def _acquire(self, deadline: float, timeout: float) -> _Worker:
+        """An idle worker; or, when long queries hold every worker, a new one (up to `extra` more than `size`)."""
+        while True:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise QueryTimeoutError(f"every query worker stayed busy for the whole time limit of {timeout:g} s")
+            try:
+                worker = self._idle.get(timeout=min(wait, ACQUIRE_STEP))
+                break
+            except queue.Empty:
+                if self._may_grow():
+                    worker = self._spawn()
+                    break
+        with self._count_lock:
+            self._busy.add(worker)
+        return worker
+
+    def _may_grow(self) -> bool:
+        with self._count_lock:
+            return self._live < self._size + self._extra and any(w.long for w in self._busy)
 
     def execute(self, job: Job, timeout: float) -> Answer:
         """The whole answer, body included."""
@@ -278,11 +319,7 @@ class QueryPool:
         reader gives up early or the time limit passes.
         """
         deadline = time.monotonic() + timeout
-        try:
-            worker = self._idle.get(timeout=max(timeout, 0.001))
-        except queue.Empty:
-            busy = f"every query worker stayed busy for the whole time limit of {timeout:g} s"
-            raise QueryTimeoutError(busy) from None
+        worker = self._acquire(deadline, timeout)
         began = time.monotonic()
         try:
             started = worker.start(job, deadline - time.monotonic())
@@ -294,7 +331,8 @@ class QueryPool:
             raise
         if started is None:
             self._replace(worker)
-            raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped")
+            raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped",
+                                    time.monotonic() - began)
         head, more = started
         head = dataclasses.replace(head, seconds=time.monotonic() - began)
         if not more:
@@ -357,16 +395,31 @@ class QueryPool:
         return outcome
 
     def _release(self, worker: _Worker) -> None:
-        if worker.generation != self._generation or not worker.process.is_alive():
+        if worker.generation != self._generation or not worker.process.is_alive() or worker.long:
             self._replace(worker)
+        elif self._retired(worker):
+            return
         else:
             self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:
+        if self._retired(worker):
+            return
         worker.kill()
-        if not self._closed:
-            self.restarts += 1
-            self._idle.put(self._spawn())
+        self.restarts += 1
+        with self._count_lock:
+            self._live -= 1
+        self._idle.put(self._spawn())
+
+    def _retired(self, worker: _Worker) -> bool:
+        """Stop a worker that is no longer needed (the pool grew for long queries, or closes); True if it was."""
+        with self._count_lock:
+            self._busy.discard(worker)
+            if self._live <= self._size and not self._closed:
+                return False
+            self._live -= 1
+        worker.kill()
+        return True
 
     def close(self) -> None:
         self._closed = True

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, store: EmbeddedStore | None = N
         if store is None:
             app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri, None,
                                                       settings.data_files, settings.validate_data_files)
-        app.state.pool = QueryPool(app.state.store, settings.query_workers)
+        app.state.pool = QueryPool(app.state.store, settings.query_workers, settings.query_workers_extra)
         app.state.statistics = StatisticsCache(app.state.pool)
         app.state.answers = AnswerCache(settings.answer_cache_bytes, max_entry_bytes=CHUNK)
         await run_in_threadpool(app.state.pool.start)

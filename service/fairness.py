@@ -27,9 +27,9 @@ class _Client:
 
 @dataclass
 class Turn:
-    """One query of a client: set `seconds` to the worker time it took (a timeout is charged its time limit)."""
+    """One query of a client: set `seconds` to the worker time it took (a timeout is charged the worker time it
+    used: none when it found no free worker)."""
 
-    limit: float
     seconds: float = 0.0
 
 
@@ -43,7 +43,7 @@ class Fairness:
         self._turns = 0
 
     @contextmanager
-    def turn(self, client: str, limit: float) -> Iterator[Turn]:
+    def turn(self, client: str) -> Iterator[Turn]:
         """Admit one query of `client` (TooManyRequestsError if it is over a limit) and charge it afterwards."""
         self._turns += 1
         if self._turns % SWEEP_EVERY == 0:
@@ -51,11 +51,11 @@ class Fairness:
         state = self._clients.setdefault(client, _Client())
         self._admit(state)
         state.running += 1
-        turn = Turn(limit)
+        turn = Turn()
         try:
             yield turn
-        except QueryTimeoutError:
-            turn.seconds = limit
+        except QueryTimeoutError as error:
+            turn.seconds = error.worker_seconds
             raise
         finally:
             state.running -= 1

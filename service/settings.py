@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(50_000_000, description="Largest RDF upload to the graph store, in bytes.")
     query_timeout: float = Field(30.0, gt=0, description="Time limit of a query in seconds; a client may lower it.")
     query_workers: int = Field(2, ge=1, description="Worker processes that run queries (killed at the time limit).")
+    query_workers_extra: int = Field(4, ge=0, description="Workers added while long queries hold all the others.")
     row_cap: int = Field(10_000, ge=1, description="Most rows (or triples) a query answer holds; more is truncated.")
     max_nesting: int = Field(100, ge=1, description="Deepest bracket nesting a query or update may have.")
     service_allowlist: list[str] = Field([], description="Endpoints SERVICE and LOAD may reach (default: none).")
@@ -37,7 +38,7 @@ class Settings(BaseSettings):
     publisher_name: str = Field("ecrn-kg", description="Who runs the service: the publisher in the DCAT-AP record.")
     contact_url: str | None = Field(None, description="The publisher's contact page in the record (else home).")
     client_max_queries: int = Field(4, ge=0, description="Queries one client may run at once (0: any number).")
-    client_query_seconds: float = Field(60.0, ge=0, description="Worker seconds a client's queries may use per "
+    client_query_seconds: float = Field(30.0, ge=0, description="Worker seconds a client's queries may use per "
                                         "window (0: no budget).")
     client_window_seconds: float = Field(60.0, gt=0, description="The window of that budget, in seconds.")
     release_interval: float = Field(60.0, gt=0, description="Seconds between looks for writes to record as a release.")

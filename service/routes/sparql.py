@@ -194,7 +194,7 @@ async def _page(request: Request, pool: PoolDep, settings: Settings, params: Par
     try:
         job, remote = _job(request, settings, params, query_page.FORMATS)
         limit = _time_limit(params, settings, remote)
-        with request.app.state.fairness.turn(client_of(request), limit) as turn:
+        with request.app.state.fairness.turn(client_of(request)) as turn:
             answer = await run_blocking(pool.execute, job, limit)
             turn.seconds = answer.seconds
     except (GraphError, ProblemError) as error:
@@ -204,6 +204,9 @@ async def _page(request: Request, pool: PoolDep, settings: Settings, params: Par
 
 async def _query(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
     job, remote = _job(request, settings, params, _formats(request.headers.get("accept"), params))
+    if not any(job.formats.values()):  # no kind of answer could be sent: say so before a worker runs the query
+        raise NotAcceptableError("no acceptable format for any kind of result; offered: " +
+                                 ", ".join(dict.fromkeys(t for k in ANSWER_KINDS for t in negotiation.TABLES[k])))
     cache: AnswerCache = request.app.state.answers
     generation = pool.generation
     key = (generation, job.sparql, tuple(sorted(job.formats.items())), job.union, job.base_iri,
@@ -213,7 +216,7 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
     if cached is None:
         started, limit = time.perf_counter(), _time_limit(params, settings, remote)
         try:
-            with request.app.state.fairness.turn(client_of(request), limit) as turn:
+            with request.app.state.fairness.turn(client_of(request)) as turn:
                 head, rest = await run_blocking(pool.stream, job, limit)
                 turn.seconds = head.seconds
         finally:  # a query stopped at its time limit is a slow query too

@@ -1,0 +1,77 @@
+"""Long queries do not hold short ones up: they run at the lowest CPU priority, more workers come while they hold
+all the others, and the pool shrinks back after; a query that found no worker costs its client nothing."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from graph import EmbeddedStore, Job, QueryPool, QueryTimeoutError, load_default
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+SHORT = "ASK { <https://w3id.org/ecrn/id/region/masovia> ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def loaded() -> EmbeddedStore:
+    store = EmbeddedStore()
+    load_default(store)
+    return store
+
+
+def job(text: str) -> Job:
+    return Job(text, {"select": "json", "ask": "json"}, 10)
+
+
+def run_long(pool: QueryPool, limit: float, errors: list[QueryTimeoutError]) -> threading.Thread:
+    def run() -> None:
+        try:
+            pool.execute(job(RUNAWAY), limit)
+        except QueryTimeoutError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_short_query_gets_a_new_worker_while_a_long_one_holds_the_only_one(loaded: EmbeddedStore) -> None:
+    pool = QueryPool(loaded, 1, extra=2)
+    pool.start()
+    try:
+        errors: list[QueryTimeoutError] = []
+        long = run_long(pool, 4.0, errors)
+        time.sleep(1.5)  # past the 1 s after which a query is long
+        (busy,) = pool._busy
+        assert busy.long and os.getpriority(os.PRIO_PROCESS, busy.process.pid) == 19
+        started = time.monotonic()
+        assert pool.execute(job(SHORT), 10).body
+        assert time.monotonic() - started < 2, "the short query did not wait for the long one"
+        long.join()
+        assert len(errors) == 1 and 3.5 < errors[0].worker_seconds < 5
+        assert pool._live == 1 and pool._idle.qsize() == 1, "the pool shrinks back to its size"
+        (fresh,) = list(pool._idle.queue)
+        assert os.getpriority(os.PRIO_PROCESS, fresh.process.pid) == 0, "the long query's worker was replaced"
+    finally:
+        pool.close()
+
+
+def test_the_pool_grows_no_further_than_its_extra_workers(loaded: EmbeddedStore) -> None:
+    pool = QueryPool(loaded, 1, extra=1)
+    pool.start()
+    try:
+        errors: list[QueryTimeoutError] = []
+        threads = [run_long(pool, 3.0, errors)]
+        time.sleep(1.3)
+        threads.append(run_long(pool, 3.0, errors))  # takes the one extra worker, and becomes long too
+        time.sleep(1.3)
+        with pytest.raises(QueryTimeoutError) as waited:
+            pool.execute(job(SHORT), 0.3)
+        assert waited.value.worker_seconds == 0.0, "no worker came free: it cost nothing"
+        assert pool._live == 2
+        for thread in threads:
+            thread.join()
+        assert pool._live == 1
+    finally:
+        pool.close()

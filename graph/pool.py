@@ -304,8 +304,12 @@ class QueryPool:
         return worker
 
     def _may_grow(self) -> bool:
+        """Whether long queries hold workers that short ones lack: `size` workers are for queries not (yet) long."""
         with self._count_lock:
-            return self._live < self._size + self._extra and any(w.long for w in self._busy)
+            return self._live < self._size + self._extra and self._live - self._long_busy() < self._size
+
+    def _long_busy(self) -> int:
+        return sum(w.long for w in self._busy)
 
     def execute(self, job: Job, timeout: float) -> Answer:
         """The whole answer, body included."""
@@ -412,10 +416,11 @@ class QueryPool:
         self._idle.put(self._spawn())
 
     def _retired(self, worker: _Worker) -> bool:
-        """Stop a worker that is no longer needed (the pool grew for long queries, or closes); True if it was."""
+        """Stop a worker that is no longer needed (the long queries it was added for have ended, or the pool closes);
+        True if it was."""
         with self._count_lock:
             self._busy.discard(worker)
-            if self._live <= self._size and not self._closed:
+            if self._live - self._long_busy() <= self._size and not self._closed:
                 return False
             self._live -= 1
         worker.kill()

@@ -62,9 +62,9 @@ def test_the_pool_grows_no_further_than_its_extra_workers(loaded: EmbeddedStore)
     pool.start()
     try:
         errors: list[QueryTimeoutError] = []
-        threads = [run_long(pool, 3.0, errors)]
+        threads = [run_long(pool, 8.0, errors)]  # long enough that no worker frees while the short query waits
         time.sleep(1.3)
-        threads.append(run_long(pool, 3.0, errors))  # takes the one extra worker, and becomes long too
+        threads.append(run_long(pool, 8.0, errors))  # takes the one extra worker, and becomes long too
         time.sleep(1.3)
         with pytest.raises(QueryTimeoutError) as waited:
             pool.execute(job(SHORT), 0.3)

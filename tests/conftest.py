@@ -76,3 +76,30 @@ def live_server(store: EmbeddedStore) -> Iterator[str]:
     """A real uvicorn server on loopback, in a thread, serving the real graph."""
     with serve_in_thread(create_app(Settings(), store=store)) as url:
         yield url
+
+
+@pytest.fixture
+def canary() -> Iterator[tuple[str, list[object]]]:
+    """A loopback listener that records (and closes) every connection made to it: its /sparql URL and the list."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.1)
+    connections: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                connections.append(conn)
+                conn.close()
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", connections
+    stop.set()
+    thread.join()
+    server.close()

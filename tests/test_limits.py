@@ -113,33 +113,6 @@ def test_oversized_query_is_413(strict: TestClient) -> None:
     assert strict.post("/sparql", data={"query": "ASK {} #" + "x" * 100_001}).status_code == 413
 
 
-@pytest.fixture
-def canary() -> Iterator[tuple[str, list[object]]]:
-    """A loopback listener that records every connection made to it."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.settimeout(0.2)
-    connections: list[object] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                connections.append(conn)
-                conn.close()
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", connections
-    stop.set()
-    thread.join()
-    server.close()
-
-
 @pytest.mark.parametrize("template", [
     "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
     "SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",

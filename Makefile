@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install serve system test lint typecheck wheel diagram clean load soak crash
+.PHONY: install serve system comunica test lint typecheck wheel diagram clean load soak crash
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ecrn-kg needs Python 3.11 or newer"; exit 1; }
@@ -24,13 +24,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-system:  ## Debian packages of the browser tests and the ontology diagram: Chromium, Graphviz (apt-get, as root)
-	@command -v chromium >/dev/null && command -v dot >/dev/null || { \
+system:  ## Debian packages of the browser, diagram and federation tests: Chromium, Graphviz, Node.js (apt-get, as root)
+	@command -v chromium >/dev/null && command -v dot >/dev/null && command -v npm >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz; \
-	  else echo "note: without chromium and graphviz (sudo apt-get install chromium graphviz) some tests skip"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz \
+	      $$(command -v npm >/dev/null || echo nodejs npm); \
+	  else echo "note: without chromium, graphviz and npm (sudo apt-get install chromium graphviz nodejs npm) some tests skip"; fi; }
 
-test: lint typecheck system  ## run the whole test suite, as CI does
+comunica: system  ## Comunica 4 (npm registry) in var/comunica, for the federation test
+	@command -v npm >/dev/null || { echo "note: without npm the Comunica test skips"; exit 0; }; \
+	test -x var/comunica/node_modules/.bin/comunica-sparql || \
+	  npm install --prefix var/comunica --no-audit --no-fund --loglevel=error @comunica/query-sparql@4.5.0
+
+test: lint typecheck system comunica  ## run the whole test suite, as CI does
 	$(BIN)/pytest
 
 wheel: install

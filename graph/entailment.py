@@ -6,47 +6,76 @@ nodes those point to), unless the write changed the schema itself; then everythi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from graph.namespaces import Namespaces
-from graph.store import EmbeddedStore
+from graph.store import Store
 from graph.terms import ABSOLUTE_IRI
 
-_RDFS = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 _SCHEMA = "rdfs:subClassOf|rdfs:subPropertyOf|rdfs:domain|rdfs:range"
+_RDFS_TERM = re.compile(r"\brdfs:(\w+)")
 
-# (the variable an entailed triple is about, the rule), in order: each rule sees what the earlier ones added.
-# {focus} is empty for the whole store, or a pattern binding that variable to the touched subjects.
+# (the variable an entailed triple is about, its template, its pattern), in order: each rule sees what the earlier
+# ones added. {focus} is empty for the whole store, or a pattern binding that variable to the touched subjects.
 RULES = (
-    (None, """CONSTRUCT { ?c rdfs:subClassOf ?d } WHERE {
-         ?c rdfs:subClassOf+ ?d FILTER(?c != ?d) FILTER NOT EXISTS { ?c rdfs:subClassOf ?d } }"""),
-    ("s", """CONSTRUCT { ?s ?q ?o } WHERE {
-         {focus} ?p rdfs:subPropertyOf+ ?q . ?s ?p ?o FILTER(?p != ?q) FILTER NOT EXISTS { ?s ?q ?o } }"""),
-    ("s", """CONSTRUCT { ?s a ?c } WHERE { {focus} ?p rdfs:domain ?c . ?s ?p ?o FILTER NOT EXISTS { ?s a ?c } }"""),
-    ("o", """CONSTRUCT { ?o a ?c } WHERE {
-         {focus} ?p rdfs:range ?c . ?s ?p ?o FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o a ?c } }"""),
-    ("x", """CONSTRUCT { ?x a ?d } WHERE { {focus} ?x a ?c . ?c rdfs:subClassOf+ ?d FILTER NOT EXISTS { ?x a ?d } }"""),
+    (None, "?c rdfs:subClassOf ?d",
+     "?c rdfs:subClassOf+ ?d FILTER(?c != ?d) FILTER NOT EXISTS { ?c rdfs:subClassOf ?d }"),
+    ("s", "?s ?q ?o", "{focus} ?p rdfs:subPropertyOf+ ?q . ?s ?p ?o FILTER(?p != ?q) FILTER NOT EXISTS { ?s ?q ?o }"),
+    ("s", "?s a ?c", "{focus} ?p rdfs:domain ?c . ?s ?p ?o FILTER NOT EXISTS { ?s a ?c }"),
+    ("o", "?o a ?c", "{focus} ?p rdfs:range ?c . ?s ?p ?o FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o a ?c }"),
+    ("x", "?x a ?d", "{focus} ?x a ?c . ?c rdfs:subClassOf+ ?d FILTER NOT EXISTS { ?x a ?d }"),
 )
 
 
-def entail_all(store: EmbeddedStore, ns: Namespaces) -> int:
+def entail_all(store: Store, ns: Namespaces) -> int:
     """Entail everything again; return how many triples the entailment graph holds."""
-    store.clear_graph(ns.entailment_graph)
-    return sum(store.materialise(_RDFS + rule.replace("{focus}", ""), ns.entailment_graph) for _, rule in RULES)
+    store.update(all_update(store, ns, store.updates_see_union))
+    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ns.entailment_graph}> {{ ?s ?p ?o }} }}").rows()
+    return int(rows[0]["n"])
 
 
-def entail_subjects(store: EmbeddedStore, ns: Namespaces, subjects: Iterable[str]) -> int:
-    """Entail again what is about these subjects; everything when they include schema terms."""
+def all_update(store: Store, ns: Namespaces, union: bool = False) -> str:
+    """The update that entails everything again; `union`: for a store whose updates see the union of its graphs
+    as default graph (else every graph is named with USING, as the embedded store needs)."""
+    using = "" if union else _using(store, ns)
+    return " ;\n".join([f"CLEAR SILENT GRAPH <{ns.entailment_graph}>",
+                        *(_insert(ns, using, template, pattern, "") for _, template, pattern in RULES)])
+
+
+def subjects_update(store: Store, ns: Namespaces, subjects: Iterable[str], union: bool = False) -> str:
+    """The update that entails again what is about these subjects (asked of `store` after the change); everything
+    when they include schema terms; empty when there are none."""
     values = " ".join(f"<{s}>" for s in sorted(set(subjects)) if ABSOLUTE_IRI.match(s))
     if not values:
-        return 0
-    schema = f"{_RDFS}ASK {{ VALUES ?t {{ {values} }} {{ ?t {_SCHEMA} ?x }} UNION {{ ?x {_SCHEMA} ?t }} }}"
+        return ""
+    schema = _expanded(f"ASK {{ VALUES ?t {{ {values} }} {{ ?t {_SCHEMA} ?x }} UNION {{ ?x {_SCHEMA} ?t }} }}")
     if store.query(schema).boolean:
-        return entail_all(store, ns)
-    store.update(f"DELETE {{ GRAPH <{ns.entailment_graph}> {{ ?s ?p ?o }} }} WHERE {{ {_focus('s', values)} "
-                 f"GRAPH <{ns.entailment_graph}> {{ ?s ?p ?o }} }}")
-    return sum(store.materialise(_RDFS + rule.replace("{focus}", _focus(var, values)), ns.entailment_graph)
-               for var, rule in RULES if var)
+        return all_update(store, ns, union)
+    using = "" if union else _using(store, ns)
+    named = "" if union else f"USING NAMED <{ns.entailment_graph}>"
+    forget = (f"DELETE {{ GRAPH <{ns.entailment_graph}> {{ ?s ?p ?o }} }} {using} {named} "
+              f"WHERE {{ {_focus('s', values)} GRAPH <{ns.entailment_graph}> {{ ?s ?p ?o }} }}")
+    return " ;\n".join([forget, *(_insert(ns, using, template, pattern, _focus(var, values))
+                                   for var, template, pattern in RULES if var)])
+
+
+def _using(store: Store, ns: Namespaces) -> str:
+    """USING every named graph (and the entailment graph, filled as the rules run): an update's WHERE then sees
+    their union, as queries do."""
+    rows = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", union=False).rows()
+    graphs = sorted({r["g"] for r in rows} | {ns.entailment_graph})
+    return " ".join(f"USING <{g}>" for g in graphs)
+
+
+def _insert(ns: Namespaces, using: str, template: str, pattern: str, focus: str) -> str:
+    return _expanded(f"INSERT {{ GRAPH <{ns.entailment_graph}> {{ {template} }} }} {using} "
+                     f"WHERE {{ {pattern.replace('{focus}', focus)} }}")
+
+
+def _expanded(text: str) -> str:
+    """rdfs: terms written as full IRIs: an update sent with others may have no prologue of its own."""
+    return _RDFS_TERM.sub(r"<http://www.w3.org/2000/01/rdf-schema#\1>", text)
 
 
 def _focus(variable: str, values: str) -> str:

@@ -13,7 +13,7 @@ from graph import assets
 from graph.entailment import entail_all
 from graph.errors import ValidationError
 from graph.namespaces import DEFAULT_BASE, Namespaces
-from graph.store import EmbeddedStore
+from graph.store import EmbeddedStore, Store
 from graph.validate import Report, check
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def validate_files(paths: list[Path], base: str = DEFAULT_BASE) -> Report:
     return check(staging, sources)
 
 
-def load_files(store: EmbeddedStore, paths: list[Path], base: str = DEFAULT_BASE,
+def load_files(store: Store, paths: list[Path], base: str = DEFAULT_BASE,
                progress: Progress | None = None, validate: bool = True) -> LoadSummary:
     """Replace the graphs of `paths` in `store`, or change nothing if any file fails to parse or validate.
 
@@ -82,7 +82,7 @@ def load_files(store: EmbeddedStore, paths: list[Path], base: str = DEFAULT_BASE
     return LoadSummary(counts, entailed, report, seconds)
 
 
-def load_default(store: EmbeddedStore, base: str = DEFAULT_BASE, progress: Progress | None = None) -> LoadSummary:
+def load_default(store: Store, base: str = DEFAULT_BASE, progress: Progress | None = None) -> LoadSummary:
     return load_files(store, default_files(), base, progress)
 
 
@@ -91,13 +91,20 @@ def open_store(path: Path | None, base: str = DEFAULT_BASE, progress: Progress |
     """Open a store with the ChemClust graph and `extra` files, loaded together into an empty store (`validate`
     False skips the shapes for all of them); an on-disk store that holds a finished load is reused as it is."""
     store = EmbeddedStore(path)
+    prepare(store, base, progress, extra, validate)
+    return store
+
+
+def prepare(store: Store, base: str = DEFAULT_BASE, progress: Progress | None = None,
+            extra: list[Path] | None = None, validate: bool = True) -> None:
+    """Load the ChemClust graph and `extra` files into a store that holds no finished load; into one that does,
+    just the `extra` files."""
     if not store.has_graph(Namespaces(base).meta_graph):
         load_files(store, default_files() + (extra or []), base, progress, validate or not extra)
-        return store
-    log.info("reopened store at %s (%d quads)", path, len(store))
+        return
+    log.info("reopened the store (%d quads)", len(store))
     if extra:
         load_files(store, extra, base, progress, validate)
-    return store
 
 
 def _with_ontology(paths: list[Path]) -> list[Path]:

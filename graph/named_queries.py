@@ -119,16 +119,42 @@ class NamedQuery:
         text = f"# {' '.join(self.summary.split())}\n{body}"
         values = {n: p.default or (p.example if p.required else None) for n, p in self.params.items()}
         bound = {name: self.params[name].bind(raw) for name, raw in values.items() if raw is not None}
-        return (ns or Namespaces()).rebase(_with_values(text, bound, self.name) if bound else text)
+        return (ns or Namespaces()).rebase(with_values(text, bound, self.name) if bound else text)
 
 
-def _with_values(text: str, bound: dict[str, Term], name: str) -> str:
+def with_values(text: str, bound: dict[str, Term], name: str) -> str:
     """`text` with a VALUES block of `bound` just inside the '{' of its WHERE clause."""
     for where, after in pairwise(tokens(text)):
         if where.keyword == "WHERE" and where.depth == 0 and after.text == "{":
             block = f"VALUES ({' '.join('?' + v for v in bound)}) {{ ({' '.join(map(_sparql, bound.values()))}) }}"
             return f"{text[:after.start + 1]}\n  {block}{text[after.start + 1:]}"
     raise NamedQueryError(f"{name}: no 'WHERE {{' to bind the parameters' defaults in")
+
+
+_CLAUSE_ENDS = frozenset({"WHERE", "HAVING", "LIMIT", "OFFSET", "VALUES", "FROM"})
+
+
+def substituted(text: str, bound: dict[str, Term]) -> str:
+    """`text` with each bound variable replaced by its term, as the engine's substitutions do, for a store that
+    takes plain SPARQL: in a projection `?v` becomes `(term AS ?v)`, so the answer still binds it, and in GROUP BY
+    and ORDER BY `(term)`, as their grammar asks."""
+    out: list[str] = []
+    end, clause, depth = 0, "", -1  # the clause (and its depth) where a bare variable needs more than its term
+    for token in tokens(text):
+        if token.keyword == "SELECT":
+            clause, depth = "projection", token.depth
+        elif token.keyword in ("GROUP", "ORDER"):
+            clause, depth = "modifier", token.depth
+        elif token.keyword in _CLAUSE_ENDS or token.text in "{}":
+            clause = ""
+        name = token.text[1:] if token.kind == "word" and token.text[:1] in "?$" else None
+        if name in bound:
+            term = _sparql(bound[name])
+            if clause and token.depth == depth:
+                term = f"({term} AS {token.text})" if clause == "projection" else f"({term})"
+            out += [text[end:token.start], term]
+            end = token.start + len(token.text)
+    return "".join([*out, text[end:]])
 
 
 def _sparql(term: Term) -> str:

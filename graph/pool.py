@@ -115,10 +115,10 @@ def _serve_checkpoint(conn: Connection, path: Path) -> None:
 
 
 def _sandboxed_checkpoint(conn: Connection, path: Path, function: Callable[..., object], args: tuple[object]) -> None:
-    _sandboxed(conn, EmbeddedStore(path), function, args)
+    sandboxed(conn, EmbeddedStore(path), function, args)
 
 
-def _sandboxed(conn: Connection, store: EmbeddedStore, function: Callable[..., object], args: tuple[object]) -> None:
+def sandboxed(conn: Connection, store: EmbeddedStore, function: Callable[..., object], args: tuple[object]) -> None:
     _close_inherited_sockets(conn)
     try:
         conn.send(("ok", function(store, *args)))
@@ -171,6 +171,31 @@ class _Checkpoints:
 
     def close(self) -> None:
         shutil.rmtree(self._root, ignore_errors=True)
+
+
+def start_child(target: Callable[..., None], args: tuple[object, ...]) -> tuple[Connection, BaseProcess]:
+    """A forked sandbox process running `target(conn, *args)`, and the parent's end of its pipe."""
+    conn, child = _FORK.Pipe()
+    process = _process(target, (child, *args), "ecrn-sandbox")
+    child.close()
+    return conn, process
+
+
+def wait_for_child(conn: Connection, process: BaseProcess, timeout: float) -> object:
+    """What a sandbox sends back (its GraphError raised here); it is killed at the deadline."""
+    try:
+        if not conn.poll(timeout):
+            raise QueryTimeoutError(f"checking the change took longer than {timeout:g} s")
+        status, payload = conn.recv()
+    except EOFError:
+        raise QueryError("the sandbox stopped while checking the change") from None
+    finally:
+        process.kill()
+        process.join(timeout=5)
+        conn.close()
+    if status == "error":
+        raise payload
+    return payload
 
 
 def _process(target: Callable[..., None], args: tuple[object, ...], name: str) -> BaseProcess:
@@ -357,30 +382,18 @@ class QueryPool:
 
     def sandbox(self, function: Callable[..., T], *args: object, timeout: float) -> T:
         """Run `function(store_copy, *args)` in a throw-away forked copy of the store; kill it at the deadline."""
-        conn, child = _FORK.Pipe()
         checkpoint = None
         with self._fork_lock:
             if self._checkpoints:
                 checkpoint = self._checkpoints.take()
-                process = _process(_sandboxed_checkpoint, (child, checkpoint, function, args), "ecrn-sandbox")
+                conn, process = start_child(_sandboxed_checkpoint, (checkpoint, function, args))
             else:
-                process = _process(_sandboxed, (child, self._store, function, args), "ecrn-sandbox")
-        child.close()
+                conn, process = start_child(sandboxed, (self._store, function, args))
         try:
-            if not conn.poll(timeout):
-                raise QueryTimeoutError(f"checking the change took longer than {timeout:g} s")
-            status, payload = conn.recv()
-        except EOFError:
-            raise QueryError("the sandbox stopped while checking the change") from None
+            return wait_for_child(conn, process, timeout)  # type: ignore[return-value]
         finally:
-            process.kill()
-            process.join(timeout=5)
-            conn.close()
             if checkpoint:
                 shutil.rmtree(checkpoint, ignore_errors=True)
-        if status == "error":
-            raise payload
-        return payload  # type: ignore[no-any-return]
 
     def write(self, change: Callable[[], T]) -> T:
         """Run a change to the store with no worker being forked meanwhile; stale workers are then replaced."""

@@ -11,19 +11,23 @@ and `{version}.nq.gz` (the content of the latest release only).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
 import os
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from graph.errors import StoreError
-from graph.store import EmbeddedStore
+from graph.store import Store
 
 LOG = "releases.json"
 
@@ -65,6 +69,10 @@ class _Shelf(Protocol):
 
     def delete(self, name: str) -> None: ...
 
+    def version(self, name: str) -> object: ...
+
+    def locked(self) -> AbstractContextManager[object]: ...
+
 
 class _Memory:
     def __init__(self) -> None:
@@ -78,6 +86,12 @@ class _Memory:
 
     def delete(self, name: str) -> None:
         self._files.pop(name, None)
+
+    def version(self, name: str) -> object:
+        return id(self._files.get(name))
+
+    def locked(self) -> AbstractContextManager[object]:
+        return contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,24 @@ class _Directory:
     def delete(self, name: str) -> None:
         (self.path / name).unlink(missing_ok=True)
 
+    def version(self, name: str) -> object:
+        """What changes when the file does (its inode changes with each rename)."""
+        with contextlib.suppress(FileNotFoundError):
+            found = (self.path / name).stat()
+            return found.st_ino, found.st_mtime_ns, found.st_size
+        return None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[object]:
+        """The directory to itself, against other processes sharing it (replicas of the service)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with (self.path / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield lock
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
 
 def directory_for(store_path: Path) -> Path:
     """Where the log of an on-disk store lives: beside it, never inside the engine's directory."""
@@ -105,32 +137,44 @@ def directory_for(store_path: Path) -> Path:
 
 
 class ReleaseLog:
-    """The releases of one store, oldest first; safe to read from several threads."""
+    """The releases of one store, oldest first; safe to read from several threads, and to share (in a directory)
+    between the processes that serve one store: each reads the list again when another has changed it."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self._shelf: _Shelf = _Directory(directory) if directory else _Memory()
-        saved = self._shelf.get(LOG)
-        self._releases = [Release.from_json(r) for r in json.loads(saved)] if saved else []
+        self._releases: list[Release] = []
+        self._read: object = None
         self._lock = threading.Lock()
 
     @property
     def releases(self) -> list[Release]:
         with self._lock:
+            self._refresh()
             return list(self._releases)
 
     @property
     def latest(self) -> Release | None:
         with self._lock:
+            self._refresh()
             return self._releases[-1] if self._releases else None
 
-    def record(self, store: EmbeddedStore, now: datetime | None = None) -> Release | None:
+    def _refresh(self) -> None:
+        """Read the list again if it changed since it was last read."""
+        version = self._shelf.version(LOG)
+        if version != self._read:
+            saved = self._shelf.get(LOG)
+            self._releases = [Release.from_json(r) for r in json.loads(saved)] if saved else []
+            self._read = version
+
+    def record(self, store: Store, now: datetime | None = None) -> Release | None:
         """A new release when the store's content differs from the latest release's, else None.
 
         Call it with no write running (the content must not move while it is read)."""
         lines = sorted(store.dump("nquads").splitlines())
         joined = b"\n".join(lines)
         checksum = hashlib.sha256(joined).hexdigest()
-        with self._lock:
+        with self._lock, self._shelf.locked():
+            self._refresh()
             previous = self._releases[-1] if self._releases else None
             if previous is not None and previous.checksum == checksum:
                 return None
@@ -149,6 +193,7 @@ class ReleaseLog:
     def content(self) -> bytes:
         """The latest release's content: sorted N-Quads, gzipped (the same bytes for the same content)."""
         with self._lock:
+            self._refresh()
             latest = self._releases[-1] if self._releases else None
             return (self._shelf.get(f"{latest.version}.nq.gz") if latest else None) or _pack(b"")
 
@@ -166,6 +211,7 @@ class ReleaseLog:
         self._shelf.put(f"{release.version}.nq.gz", _pack(content))
         self._shelf.put(LOG, json.dumps([r.as_json() for r in [*self._releases, release]], indent=1).encode())
         self._releases.append(release)
+        self._read = self._shelf.version(LOG)
         if previous is not None:
             self._shelf.delete(f"{previous.version}.nq.gz")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -65,9 +66,10 @@ class Answer:
 class QueryResult:
     """The answer to one query; serialise it once, or read its rows."""
 
-    def __init__(self, raw: Any, label: str = "query") -> None:
+    def __init__(self, raw: Any, label: str = "query", done: Callable[[], None] | None = None) -> None:
         self._raw = raw
         self._label = label
+        self._done = done  # called once the answer has been read (a remote store's response is closed)
         if isinstance(raw, ox.QuerySolutions):
             self.kind: ResultKind = "select"
             self.variables = [v.value for v in raw.variables]
@@ -83,13 +85,13 @@ class QueryResult:
     def serialize(self, fmt: str) -> bytes:
         """Serialise with the engine's own writer; `fmt` is a key of RESULT_FORMATS or RDF_FORMATS."""
         target = RDF_FORMATS[fmt] if self.kind == "graph" else RESULT_FORMATS[fmt]
-        with _engine_errors(self._label):
+        with self._reading():
             out: bytes = self._raw.serialize(format=target)
         return out
 
     def capped(self, fmt: str, cap: int) -> Answer:
         """At most `cap` rows or triples, serialised; `truncated` says whether more were left out."""
-        with _engine_errors(self._label):
+        with self._reading():
             if self.kind == "ask":
                 return Answer("ask", fmt, self.serialize(fmt), 1, False)
             taken = list(itertools.islice(self._raw, cap + 1))
@@ -104,15 +106,31 @@ class QueryResult:
 
     def rows(self) -> list[dict[str, str]]:
         """SELECT solutions as {variable: lexical value}; unbound variables are left out."""
-        with _engine_errors(self._label):
+        with self._reading():
             return [
                 {name: solution[name].value for name in self.variables if solution[name] is not None}
                 for solution in self._raw
             ]
 
+    def solutions(self) -> Iterator[Any]:
+        """SELECT solutions with the engine's terms."""
+        with self._reading():
+            yield from self._raw
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            with _engine_errors(self._label):
+                yield
+        finally:
+            if self._done:
+                self._done()
+
 
 class Store(Protocol):
     """What the service and CLI need of a store; EmbeddedStore is the default implementation."""
+
+    updates_see_union: bool  # an update's WHERE sees the union of the graphs (else they are named with USING)
 
     def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
               base_iri: str | None = None, prefixes: dict[str, str] | None = None,
@@ -125,6 +143,24 @@ class Store(Protocol):
     def stats(self) -> Stats: ...
 
     def has_graph(self, graph: str) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+    def quads_except(self, graphs: Iterable[str]) -> Iterator[ox.Quad]: ...
+
+    def replace_graphs(self, staging: EmbeddedStore, graphs: list[str]) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def stats_of(store: Store) -> Stats:
+    """Triples per named graph and instances per class, by two queries."""
+    per_graph = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                            union=False).rows()
+    per_class = store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c").rows()
+    return Stats({r["g"]: int(r["n"]) for r in per_graph}, {r["c"]: int(r["n"]) for r in per_class})
 
 
 class _engine_errors:
@@ -146,6 +182,8 @@ class _engine_errors:
 
 class EmbeddedStore:
     """A pyoxigraph store, in memory or on disk."""
+
+    updates_see_union = False
 
     def __init__(self, path: Path | None = None, read_only: bool = False) -> None:
         try:
@@ -219,16 +257,6 @@ class EmbeddedStore:
         with _engine_errors("update", UpdateError):
             self._store.update(sparql, base_iri=base_iri)
 
-    def materialise(self, construct: str, graph: str) -> int:
-        """Add the triples of a CONSTRUCT over the union graph to `graph`; return how many."""
-        target = ox.NamedNode(graph)
-        with _engine_errors("materialise"):
-            answer = self._store.query(construct, use_default_graph_as_union=True)
-            assert isinstance(answer, ox.QueryTriples)
-            triples = list(answer)
-        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
-        return len(triples)
-
     def neighbourhood(self, subjects: Iterable[str], into: EmbeddedStore) -> None:
         """Copy into `into` every quad about `subjects`, the quads of their blank-node objects, and the types of
         their IRI objects: what the shapes need to judge those subjects."""
@@ -259,7 +287,7 @@ class EmbeddedStore:
         skip = {ox.NamedNode(g) for g in graphs}
         return (q for q in self._store if q.graph_name not in skip)
 
-    def copy_from(self, other: EmbeddedStore, graphs: Iterable[str] = ()) -> None:
+    def copy_from(self, other: Store, graphs: Iterable[str] = ()) -> None:
         """Copy every quad of `other` outside `graphs` into this store."""
         self._store.extend(other.quads_except(graphs))
 
@@ -280,6 +308,37 @@ class EmbeddedStore:
             self._store.extend(staging._quads_in(graphs[-1:]))
             return
         self.update(_replace_update(staging, graphs))
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        self._store.extend(quads)
+
+    def count_in(self, graphs: Iterable[str]) -> int:
+        return sum(1 for _ in self._quads_in(graphs))
+
+    def blank_node_groups(self, graphs: Iterable[str]) -> Iterator[list[ox.Quad]]:
+        """The quads of `graphs` in groups: each quad without blank nodes alone, and together the quads of blank
+        nodes linked to each other (so that a group sent on its own keeps them one node each)."""
+        parent: dict[Any, Any] = {}
+
+        def root(node: Any) -> Any:
+            while parent.setdefault(node, node) != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        grouped: dict[Any, list[ox.Quad]] = defaultdict(list)
+        quads = list(self._quads_in(graphs))
+        for quad in quads:
+            blanks = [t for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode)]
+            if len(blanks) == 2:
+                parent[root(blanks[0])] = root(blanks[1])
+        for quad in quads:
+            blank = next((t for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode)), None)
+            if blank is None:
+                yield [quad]
+            else:
+                grouped[root(blank)].append(quad)
+        yield from grouped.values()
 
     def _quads_in(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
         for graph in graphs:
@@ -312,10 +371,7 @@ class EmbeddedStore:
         return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
     def stats(self) -> Stats:
-        per_graph = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-                               union=False).rows()
-        per_class = self.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c").rows()
-        return Stats({r["g"]: int(r["n"]) for r in per_graph}, {r["c"]: int(r["n"]) for r in per_class})
+        return stats_of(self)
 
     def flush(self) -> None:
         if self.path:

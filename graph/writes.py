@@ -10,7 +10,9 @@ applied to the store, in one transaction, followed by a refresh of the entailmen
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import rdflib
@@ -20,17 +22,20 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from graph import assets
-from graph.entailment import entail_all, entail_subjects
+from graph.entailment import all_update, subjects_update
 from graph.errors import ValidationError
 from graph.lexer import tokens
 from graph.namespaces import Namespaces
 from graph.pool import QueryPool
+from graph.remote import RemoteStore
+from graph.remote_pool import RemotePool
 from graph.store import EmbeddedStore
 from graph.terms import ABSOLUTE_IRI
 from graph.validate import VIOLATION, Problem, Report, shacl_problems
 
 FULL_CHECK_ABOVE = 500  # more touched subjects than this: validate the whole store instead
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+DCTERMS_MODIFIED = "http://purl.org/dc/terms/modified"
 WHOLE_STORE = frozenset({"Load", "Add", "Move", "Copy"})
 _FIRST_VARIABLE = re.compile(r"SELECT\s+(?:DISTINCT\s+)?\?(\w+)", re.IGNORECASE)
 
@@ -48,18 +53,29 @@ class Change:
     graphs: tuple[str | None, ...] = ()  # whose current subjects are touched; None is the default graph
 
 
-def commit(pool: QueryPool, store: EmbeddedStore, change: Change, ns: Namespaces, timeout: float) -> Report:
-    """Check the change in a sandbox, then apply it; ValidationError (and no change) when it breaks the shapes."""
+def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, change: Change, ns: Namespaces,
+           timeout: float) -> Report:
+    """Check the change in a sandbox, then apply it; ValidationError (and no change) when it breaks the shapes.
+
+    A remote store gets one update: the change, the entailments it calls for (as found in the sandbox) and the
+    new modification time of the graph, which tells every replica that the store changed."""
     with pool.write_lock:
-        report: Report = pool.sandbox(_try, change, ns, timeout=timeout)
+        report, entailing = pool.sandbox(_try, change, ns, store.updates_see_union, timeout=timeout)
         if not report.conforms:
             raise ValidationError(report.violations)
-        pool.write(lambda: _apply(store, change, ns))
+        if isinstance(store, RemoteStore):
+            prologue = f"BASE <{change.base_iri}>\n" if change.base_iri else ""
+            update = "\n;\n".join(u for u in (prologue + _without_last_separator(change), entailing,
+                                               _modified(ns)) if u)
+            pool.write(lambda: store.update(update))
+        else:
+            pool.write(lambda: _apply(store, change, ns))
     return report
 
 
-def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> set[str] | None:
-    """Apply the change and entail again what it touched; return the touched subjects (None: everything)."""
+def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> tuple[set[str], set[str]] | None:
+    """Apply the change and entail again what it touched; return the touched subjects and those whose entailments
+    were renewed (None: everything)."""
     operations = _operations(change)
     known = (change.subjects or set()) | _constant_subjects(operations or [])
     before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete")
@@ -67,19 +83,42 @@ def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> set[str] | N
     store.update(change.update, base_iri=change.base_iri)  # the engine's error, if any, is the client's answer
     touched = before | known | _template_subjects(store, operations or [], "insert")
     if operations is None or len(touched) > FULL_CHECK_ABOVE or any(map(_whole_store, operations)):
-        entail_all(store, ns)
+        store.update(all_update(store, ns))
         return None
-    entail_subjects(store, ns, touched | pointed_to | _objects(store, touched))
-    return touched
+    renewed = touched | pointed_to | _objects(store, touched)
+    store.update(subjects_update(store, ns, renewed))
+    return touched, renewed
 
 
-def _try(store: EmbeddedStore, change: Change, ns: Namespaces) -> Report:
-    """In the sandbox: apply the change to the copy and judge every subject it touched."""
-    touched = _apply(store, change, ns)
-    if touched is None:
+def _try(store: EmbeddedStore, change: Change, ns: Namespaces, union: bool) -> tuple[Report, str]:
+    """In the sandbox: apply the change to the copy and judge every subject it touched; with the report, the
+    entailment update for a store whose updates see the union of its graphs (a remote one)."""
+    applied = _apply(store, change, ns)
+    entailing = ""
+    if union:
+        entailing = all_update(store, ns, union=True) if applied is None else \
+            subjects_update(store, ns, applied[1], union=True)
+    if applied is None:
         touched = {row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }").rows()}
+    else:
+        touched = applied[0]
     minted = sorted(s for s in touched if s.startswith(ns.base + "id/"))
-    return Report(_shacl(store, minted, ns) + _checks(store, minted))
+    return Report(_shacl(store, minted, ns) + _checks(store, minted)), entailing
+
+
+def _without_last_separator(change: Change) -> str:
+    """The change's text without a final `;` (an update may end with one), so that more operations can follow."""
+    if change.subjects is not None:  # an upload: the service wrote the text
+        return change.update
+    last = deque(tokens(change.update), maxlen=1)
+    return change.update[:last[0].start] if last and last[0].text == ";" else change.update
+
+
+def _modified(ns: Namespaces) -> str:
+    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    meta = f"GRAPH <{ns.meta_graph}> {{ <{ns.meta_graph}> <{DCTERMS_MODIFIED}>"
+    return (f"DELETE WHERE {{ {meta} ?modified }} }} ;\n"
+            f'INSERT DATA {{ {meta} "{now}"^^<http://www.w3.org/2001/XMLSchema#dateTime> }} }}')
 
 
 def _objects(store: EmbeddedStore, subjects: set[str]) -> set[str]:

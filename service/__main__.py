@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,10 +19,11 @@ from graph import (
     ValidationError,
     backups,
     load_files,
-    open_store,
     validate_files,
 )
-from graph.load import default_files
+from graph import harvest as harvesting
+from graph.load import default_files, prepare
+from service.backend import Backend, remote_store
 from service.settings import Settings
 
 cli = typer.Typer(name="ecrn-kg", no_args_is_help=True, add_completion=False,
@@ -53,9 +56,25 @@ def _progress(source: str, triples: int) -> None:
     typer.echo(f"parsed {source}: {triples} triples", err=True)
 
 
-def _open(store: Path | None) -> EmbeddedStore:
+def _sent(sent: int, total: int) -> None:
+    typer.echo(f"sent {sent} of {total} quads to the remote store", err=True)
+
+
+def _target(settings: Settings) -> Backend:
+    """The configured remote store (reporting the batches it is sent), else the embedded store."""
+    remote = remote_store(settings)
+    if remote is None:
+        return EmbeddedStore(settings.store_path)
+    remote.progress = _sent
+    return remote
+
+
+def _open(store: Path | None) -> Backend:
+    """The configured store with the ChemClust graph in it (loaded first if it holds none)."""
     settings = _settings(store)
-    return open_store(settings.store_path, settings.base_iri, _progress)
+    target = _target(settings)
+    prepare(target, settings.base_iri, _progress)
+    return target
 
 
 @cli.command()
@@ -63,7 +82,10 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
           port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
           store: StoreOption = None,
           data: Annotated[list[Path] | None, typer.Option(help="More RDF files to load at start (repeatable).")] = None,
-          validate: Annotated[bool, typer.Option(help="Check --data files against the shapes.")] = True) -> None:
+          validate: Annotated[bool, typer.Option(help="Check --data files against the shapes.")] = True,
+          workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes; more than one serve a remote "
+                                               "store, or a read-only one in memory (each loads its own).")] = 1,
+          ) -> None:
     """Serve the graph over HTTP (SPARQL endpoint, graph store, named queries, descriptions)."""
     import uvicorn
 
@@ -73,8 +95,19 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
     settings = _settings(store)
     if data:
         settings = settings.model_copy(update={"data_files": data, "validate_data_files": validate})
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                root_path=settings.root_path, log_config=log_config(settings.log_format), access_log=False)
+    options: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port, "access_log": False,
+                               "root_path": settings.root_path, "log_config": log_config(settings.log_format)}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    if not settings.remote_query_url and (settings.store_path or settings.write_token):
+        typer.echo("error: several workers need a remote store (ECRN_REMOTE_QUERY_URL), or an in-memory store "
+                   "without writes: an on-disk store opens in one process only, and a write would reach one "
+                   "worker's copy", err=True)
+        raise typer.Exit(2)
+    os.environ.update({"ECRN_DATA_FILES": json.dumps([str(p) for p in settings.data_files]),
+                       "ECRN_VALIDATE_DATA_FILES": str(settings.validate_data_files).lower()})
+    uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
 
 
 @cli.command()
@@ -84,7 +117,7 @@ def load(files: Annotated[list[Path] | None, typer.Argument(help="RDF files (def
          ) -> None:
     """Parse, validate and load files (replacing their graphs); nothing changes if any file is bad."""
     settings = _settings(store)
-    target = EmbeddedStore(settings.store_path)
+    target = _target(settings)
     started = time.perf_counter()
     summary = load_files(target, files or default_files(), settings.base_iri, _progress, validate)
     for problem in summary.report.warnings:
@@ -180,6 +213,46 @@ def restore(source: Annotated[Path, typer.Argument(help="A backup made by `ecrn-
     """Put a backup in place of an on-disk store that no service has open."""
     quads = backups.restore(source, store, replace)
     typer.echo(f"restored {quads} quads to {store}", err=True)
+
+
+@cli.command()
+def harvest(store: Annotated[Path | None, typer.Option("--store", help="The on-disk store (the graph is loaded into "
+                                                       "an empty one first); none: the configured store.")] = None,
+            recipes: Annotated[list[str] | None, typer.Argument(help="Recipes to run: nuts, wikidata, eurio "
+                                                                "(default: all).")] = None,
+            endpoint: Annotated[str | None, typer.Option(help="Ask this SPARQL endpoint instead of each recipe's "
+                                                         "own.")] = None,
+            cache: Annotated[Path | None, typer.Option(help="Directory of the last live harvests (default: "
+                                                       "STORE.harvest beside the store, else var/harvest).")] = None,
+            timeout: Annotated[float, typer.Option(help="Seconds to wait for an endpoint.")] = 60.0) -> None:
+    """Pull reference data from remote SPARQL endpoints into one named graph per recipe, with provenance.
+
+    nuts: labels and hierarchy of our NUTS IRIs (EU Publications Office).
+    wikidata: owl:sameAs links of those IRIs to Wikidata items, by NUTS code (P605).
+    eurio: CORDIS project records with the titles of our projects.
+
+    Each recipe replaces its graph {base}graph/harvest/RECIPE and caches the answer.
+    When an endpoint cannot be reached or fails, its cached harvest is loaded instead, with a warning: exit status 0.
+    When an endpoint refuses the query, or fails with no cached harvest, nothing changes: exit status 1.
+    """
+    started = time.perf_counter()
+    chosen = harvesting.choose(recipes)
+    target = _open(store)
+    try:
+        done = harvesting.harvest(target, chosen, Namespaces(_settings(store).base_iri),
+                                  cache or (harvesting.cache_for(store) if store else Path("var/harvest")), endpoint,
+                                  timeout)
+    finally:
+        target.close()
+    for each in done:
+        if each.problem:
+            typer.echo(f"warning: {each.recipe.name}: {each.problem}; loaded the harvest of {each.fetched} from "
+                       f"{each.endpoint} out of the cache ({each.triples} triples)", err=True)
+        else:
+            typer.echo(f"harvested {each.recipe.name} from {each.endpoint}: {each.triples} triples", err=True)
+    cached = sum(1 for each in done if each.problem)
+    typer.echo(f"harvested {len(done)} recipes, {sum(each.triples for each in done)} triples "
+               f"({len(done) - cached} live, {cached} from the cache) in {time.perf_counter() - started:.2f} s")
 
 
 def main() -> None:

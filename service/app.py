@@ -10,10 +10,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from graph import EmbeddedStore, QueryPool, load_named_queries, open_store
+from graph import load_named_queries
 from graph.pool import CHUNK
 from service import openapi, problems
 from service.answer_cache import AnswerCache
+from service.backend import Backend, open_backend, pool_for
 from service.description import StatisticsCache
 from service.fairness import Fairness
 from service.routes import (
@@ -33,16 +34,15 @@ from service.settings import Settings
 from service.telemetry import Metrics, RequestLog
 
 
-def create_app(settings: Settings | None = None, store: EmbeddedStore | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Backend | None = None) -> FastAPI:
     """Build the app; without `store`, the lifespan opens (and if need be loads) the configured one."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if store is None:
-            app.state.store = await run_in_threadpool(open_store, settings.store_path, settings.base_iri, None,
-                                                      settings.data_files, settings.validate_data_files)
-        app.state.pool = QueryPool(app.state.store, settings.query_workers, settings.query_workers_extra)
+            app.state.store = await run_in_threadpool(open_backend, settings)
+        app.state.pool = pool_for(app.state.store, settings)
         app.state.statistics = StatisticsCache(app.state.pool)
         app.state.answers = AnswerCache(settings.answer_cache_bytes, max_entry_bytes=CHUNK)
         await run_in_threadpool(app.state.pool.start)

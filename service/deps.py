@@ -6,22 +6,22 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from graph import EmbeddedStore, QueryPool
+from service.backend import Backend, Pool
 from service.settings import Settings
 
 
-def get_store(request: Request) -> EmbeddedStore:
-    return cast(EmbeddedStore, request.app.state.store)
+def get_store(request: Request) -> Backend:
+    return cast(Backend, request.app.state.store)
 
 
-def get_pool(request: Request) -> QueryPool:
-    return cast(QueryPool, request.app.state.pool)
+def get_pool(request: Request) -> Pool:
+    return cast(Pool, request.app.state.pool)
 
 
 def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-StoreDep = Annotated[EmbeddedStore, Depends(get_store)]
+StoreDep = Annotated[Backend, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-PoolDep = Annotated[QueryPool, Depends(get_pool)]
+PoolDep = Annotated[Pool, Depends(get_pool)]

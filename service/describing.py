@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import IRI, Job, Literal, NamedQueryError, Namespaces, QueryPool, resources
+from graph import IRI, Job, Literal, NamedQueryError, Namespaces, resources
 from graph.terms import Term
+from service.backend import Pool
 from service.blocking import run_blocking
 from service.settings import Settings
 
@@ -27,12 +28,12 @@ class Listing:
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-async def select(pool: QueryPool, settings: Settings, sparql: str, bound: dict[str, Term]) -> list[dict[str, Any]]:
+async def select(pool: Pool, settings: Settings, sparql: str, bound: dict[str, Term]) -> list[dict[str, Any]]:
     """Rows as {variable: SPARQL JSON term}."""
     return (await select_capped(pool, settings, sparql, bound))[0]
 
 
-async def select_capped(pool: QueryPool, settings: Settings, sparql: str, bound: dict[str, Term]
+async def select_capped(pool: Pool, settings: Settings, sparql: str, bound: dict[str, Term]
                         ) -> tuple[list[dict[str, Any]], bool]:
     """Rows as {variable: SPARQL JSON term}, and whether the row cap cut them."""
     job = Job(Namespaces(settings.base_iri).rebase(sparql), {"select": "json"}, settings.row_cap,
@@ -63,7 +64,7 @@ def bind_filters(params: dict[str, str], settings: Settings, kind: resources.Kin
     return bound
 
 
-async def list_items(pool: QueryPool, settings: Settings, kind: resources.Kind, bound: dict[str, Term],
+async def list_items(pool: Pool, settings: Settings, kind: resources.Kind, bound: dict[str, Term],
                      facets: list[str], limit: int, offset: int) -> Listing:
     """A page of the items of `kind` that pass the bound filters, and the facet counts over all of them."""
     filters = {n: "" for n in resources.FILTERS if n in bound}
@@ -80,7 +81,7 @@ async def list_items(pool: QueryPool, settings: Settings, kind: resources.Kind, 
     return listing
 
 
-async def describe(pool: QueryPool, settings: Settings, iri: IRI, language: str) -> dict[str, Any] | None:
+async def describe(pool: Pool, settings: Settings, iri: IRI, language: str) -> dict[str, Any] | None:
     """Facts about `iri` with labels in `language` (else English), its incoming links and its sources, and whether
     the row cap cut them; None when the graph says nothing about it."""
     bound: dict[str, Term] = {"item": iri, "lang": Literal(language)}

@@ -8,15 +8,15 @@ from fastapi import Response
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD, Namespace
 
-from graph import QueryPool
 from service import negotiation
+from service.backend import Pool
 from service.problems import NotAcceptableError
 from service.settings import Settings
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
-RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "nquads": "nquads",
-                  "trig": "trig"}
+RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "nquads": "nt",
+                  "trig": "turtle"}
 W3C_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV", "Turtle",
                "N-Triples", "JSON-LD", "RDF_XML", "N-Quads", "TriG"]
 STATISTICS_TIMEOUT = 300.0
@@ -34,7 +34,7 @@ class Statistics:
     properties: list[dict[str, str]]
 
 
-def statistics(pool: QueryPool) -> Statistics:
+def statistics(pool: Pool) -> Statistics:
     """Counts per named graph; blocking (it runs in the query workers)."""
     return Statistics(*(pool.select(q, STATISTICS_TIMEOUT) for q in (PER_GRAPH, CLASSES, PROPERTIES)))
 
@@ -113,7 +113,8 @@ def service_graph(stats: Statistics, settings: Settings, endpoint: str) -> Graph
 
 
 def serialize(graph: Graph, fmt: str) -> bytes:
-    """Serialise in a negotiated graph format name (see negotiation.GRAPH_MEDIA_TYPES)."""
+    """Serialise in a negotiated graph format name (see negotiation.GRAPH_MEDIA_TYPES); as N-Quads and TriG, the
+    triples are the default graph (N-Triples is N-Quads, Turtle is TriG)."""
     data = graph.serialize(format=RDFLIB_FORMATS[fmt], encoding="utf-8")
     return data if isinstance(data, bytes) else data.encode()
 
@@ -121,7 +122,7 @@ def serialize(graph: Graph, fmt: str) -> bytes:
 class StatisticsCache:
     """Statistics of the store as of the pool's last write; recomputed after a write."""
 
-    def __init__(self, pool: QueryPool) -> None:
+    def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._cached: tuple[int, Statistics] | None = None
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from graph import EmbeddedStore, GraphError, Namespaces, QueryPool, StoreError
+from graph import GraphError, Namespaces, StoreError
 from graph.releases import Release, ReleaseLog, directory_for
+from service.backend import Backend, Pool
 from service.dumps import FORMATS, DumpFile
 
 log = logging.getLogger(__name__)
@@ -24,9 +26,10 @@ log = logging.getLogger(__name__)
 class Publication:
     """The releases of the store and the dump files of its latest release."""
 
-    store: EmbeddedStore
-    pool: QueryPool
+    store: Backend
+    pool: Pool
     namespaces: Namespaces
+    directory: Path | None = None  # of the release log; else beside an on-disk store, or in memory
     log: ReleaseLog = field(init=False)
     _files: dict[str, DumpFile] = field(default_factory=dict, init=False)
     _building: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -35,7 +38,7 @@ class Publication:
     _follower: threading.Thread | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.log = ReleaseLog(directory_for(self.store.path) if self.store.path else None)
+        self.log = ReleaseLog(self.directory or (directory_for(self.store.path) if self.store.path else None))
 
     def start(self, interval: float) -> None:
         """Record the content at start (the first load, or what changed while the service was stopped); then look

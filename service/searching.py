@@ -6,15 +6,15 @@ import threading
 
 from fastapi import Request
 
-from graph import QueryPool
 from graph.search import TEXTS, SearchIndex
+from service.backend import Pool
 from service.settings import Settings
 
 
 class IndexCache:
     """The search index as of the pool's last write; rebuilt (from the store, in a worker) after a write."""
 
-    def __init__(self, pool: QueryPool, settings: Settings) -> None:
+    def __init__(self, pool: Pool, settings: Settings) -> None:
         self._pool, self._settings = pool, settings
         self._lock = threading.Lock()
         self._cached: tuple[int, SearchIndex] | None = None
@@ -39,7 +39,7 @@ def languages(request: Request, lang: str | None) -> list[str]:
     return ([lang.lower()] if lang else []) + accepted + [tag.split("-")[0] for tag in accepted if "-" in tag]
 
 
-def index_of(request: Request, pool: QueryPool, settings: Settings) -> IndexCache:
+def index_of(request: Request, pool: Pool, settings: Settings) -> IndexCache:
     if not hasattr(request.app.state, "search"):
         request.app.state.search = IndexCache(pool, settings)
     cache: IndexCache = request.app.state.search

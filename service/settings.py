@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     max_nesting: int = Field(100, ge=1, description="Deepest bracket nesting a query or update may have.")
     service_allowlist: list[str] = Field([], description="Endpoints SERVICE and LOAD may reach (default: none).")
     service_timeout: float = Field(10.0, gt=0, description="Time limit of a query that reaches remote endpoints.")
+    service_row_cap: int = Field(10_000, ge=1, description="Most rows one SERVICE call may bring back.")
     answer_cache_bytes: int = Field(64 << 20, ge=0, description="Memory for answers to repeated queries (0: none).")
     publisher_name: str = Field("ecrn-kg", description="Who runs the service: the publisher in the DCAT-AP record.")
     contact_url: str | None = Field(None, description="The publisher's contact page in the record (else home).")
@@ -41,7 +42,14 @@ class Settings(BaseSettings):
     client_query_seconds: float = Field(30.0, ge=0, description="Worker seconds a client's queries may use per "
                                         "window (0: no budget).")
     client_window_seconds: float = Field(60.0, gt=0, description="The window of that budget, in seconds.")
+    releases_path: Path | None = Field(None, description="Directory of the release log (default: beside an "
+                                       "on-disk store, else in memory); replicas of one store share one.")
     release_interval: float = Field(60.0, gt=0, description="Seconds between looks for writes to record as a release.")
     log_format: Literal["json", "text"] = Field("json", description="Logs as JSON lines or as plain text.")
     slow_query_seconds: float = Field(1.0, ge=0, description="Queries slower than this are logged and counted.")
+    remote_query_url: str | None = Field(None, description="SPARQL query endpoint of a remote store; set: use it "
+                                         "instead of the embedded store.")
+    remote_update_url: str | None = Field(None, description="SPARQL update endpoint of that store.")
+    remote_user: str | None = Field(None, description="User name for that store (HTTP Basic).")
+    remote_password: SecretStr | None = Field(None, description="Password for that store.")
     write_token: SecretStr | None = Field(None, description="Bearer token for updates and uploads; unset: read-only.")

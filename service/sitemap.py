@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from graph import Job, Literal, QueryPool
+from graph import Job, Literal
+from service.backend import Pool
 from service.catalogue import Links
 from service.problems import NotFoundError
 
@@ -31,7 +32,7 @@ class Entry:
 class ResourcePaths:
     """`{kind}/{slug}` of every resource under `{base}id/`, as of the pool's last write."""
 
-    def __init__(self, pool: QueryPool, base_iri: str) -> None:
+    def __init__(self, pool: Pool, base_iri: str) -> None:
         self._pool, self._prefix = pool, base_iri + "id/"
         self._cached: tuple[int, list[str]] | None = None
 

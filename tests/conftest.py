@@ -16,8 +16,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from graph import EmbeddedStore, load_default
+from graph.load import prepare
+from graph.remote import Endpoints, RemoteStore
 from service.app import create_app
+from service.backend import Backend
 from service.settings import Settings
+from tests.oxigraph_server import free_port, oxigraph_server
 
 TEST_DATA = Path(__file__).parent / "data"
 
@@ -30,25 +34,49 @@ def store() -> EmbeddedStore:
     return loaded
 
 
-@pytest.fixture
-def fresh_store() -> EmbeddedStore:
-    """A fresh copy of the real graph, for tests that write."""
-    fresh = EmbeddedStore()
-    load_default(fresh)
-    return fresh
+@pytest.fixture(scope="session")
+def writable_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
+    """A real Oxigraph server for tests that write (`fresh_store` fills it anew for each)."""
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-writable")) as url:
+        yield RemoteStore(Endpoints(f"{url}/query", f"{url}/update"))
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def fresh_store(request: pytest.FixtureRequest, store: EmbeddedStore) -> Backend:
+    """A fresh copy of the real graph, for tests that write: in the embedded store, and in a remote one."""
+    if request.param == "embedded":
+        fresh = EmbeddedStore()
+        fresh.fill_from(store)
+        return fresh
+    remote: RemoteStore = request.getfixturevalue("writable_remote")
+    remote.update("DROP ALL")
+    graphs = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", union=False).rows()
+    remote.replace_graphs(store, [r["g"] for r in graphs])
+    return remote
 
 
 @pytest.fixture(scope="session")
-def client(store: EmbeddedStore) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(), store=store)) as test_client:
+def remote_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
+    """The real graph loaded (by the service's own loader) into a real Oxigraph server. Tests must not change it."""
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as url:
+        remote = RemoteStore(Endpoints(f"{url}/query", f"{url}/update"))
+        prepare(remote)
+        yield remote
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def backend(request: pytest.FixtureRequest, store: EmbeddedStore) -> Backend:
+    """The real graph in each store the service runs on: the embedded one, and a remote Oxigraph server."""
+    if request.param == "embedded":
+        return store
+    remote: RemoteStore = request.getfixturevalue("remote_store")
+    return remote
+
+
+@pytest.fixture(scope="session")
+def client(backend: Backend) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(), store=backend)) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -72,9 +100,9 @@ def serve_in_thread(app: FastAPI, **config: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(store: EmbeddedStore) -> Iterator[str]:
+def live_server(backend: Backend) -> Iterator[str]:
     """A real uvicorn server on loopback, in a thread, serving the real graph."""
-    with serve_in_thread(create_app(Settings(), store=store)) as url:
+    with serve_in_thread(create_app(Settings(), store=backend)) as url:
         yield url
 
 

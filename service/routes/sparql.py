@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Query, Request, Response
 
-from graph import GraphError, Job, Namespaces, guard, writes
+from graph import GraphError, Job, Namespaces, guard, ordering, writes
 from graph.store import is_iri
 from service import description, negotiation, query_page
 from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
@@ -128,13 +128,16 @@ def _one(params: Params, name: str) -> str | None:
 
 
 def _text(params: Params, name: str, settings: Settings) -> tuple[str, frozenset[str]]:
-    """The query or update text, checked by the guard, and the remote endpoints it reaches."""
+    """The query or update text, checked by the guard, with its sort keys made a total order for the engine and
+    its SERVICE calls capped, and the remote endpoints it reaches."""
     text = _one(params, name)
     if not text:
         raise ProblemError(f"no {name}: pass it as the '{name}' parameter or POST it")
     if len(text.encode()) > settings.max_query_bytes:
         raise PayloadTooLargeError(f"the {name} is longer than {settings.max_query_bytes} bytes")
-    return text, guard.check(text, settings.max_nesting, frozenset(settings.service_allowlist))
+    remote = guard.check(text, settings.max_nesting, frozenset(settings.service_allowlist))
+    text = ordering.total_order(text)
+    return (guard.cap_services(text, settings.service_row_cap) if remote else text), remote
 
 
 def _time_limit(params: Params, settings: Settings, remote: frozenset[str]) -> float:

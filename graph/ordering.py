@@ -1,0 +1,146 @@
+"""ORDER BY keys that pyoxigraph 0.5 can sort without aborting the process.
+
+pyoxigraph 0.5.13 (and Oxigraph server) compares two literals by value when SPARQL `<` is defined for them and by
+lexical form otherwise. That comparison is not transitive (9 < 10 by value, 10 < "5" and "5" < 9 by text), and from
+21 rows on Rust's sort notices and panics, which aborts the process. `total_order` puts a class key before each sort
+key. Inside one class the engine's comparison is a total order, and the classes keep the order of SPARQL 1.1 §15.1:
+
+    unbound (the class expression errs) < blank node or IRI "0" < numeric "1" < other literal "2 <datatype> <tz>"
+    < triple term "3" (where the engine puts them)
+
+All numerics share a class, so they still sort by value across numeric types. Simple literals, xsd:string and
+language-tagged strings share the xsd:string class: the engine orders them by text, then datatype and tag, as before.
+Every other datatype is a class of its own, split by whether the value has a timezone (TZ errs on non-temporal values,
+which then get no flag). SPARQL leaves the order between literal kinds undefined, so grouping them is conforming.
+
+Not covered: integers against floats or doubles near 2^24 and 2^53, where promotion rounds (giving floats a class of
+their own would break their order by value among numerics); triple terms whose components mix literal kinds; keys
+whose value kind varies between evaluations (RAND in a key choosing between a number and a string); keys holding a
+group pattern (`{`, as in EXISTS): those get no class, because a copy would repeat the pattern, any ORDER BY inside it
+unrewritten, and nested copies would grow the text geometrically; the keys after the 32nd of a clause (see
+_MAX_CLASSES).
+
+The rewrite only inserts text: before each condition `k`, `ASC(class(k)) ` or `DESC(class(k)) `, with the direction of
+`k`. Everything else stays byte-identical; a clause the lexer cannot follow is left as it is from there on. A class
+holds seven copies of its key and at most seven more bracket levels.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graph.lexer import Token, tokens
+
+__all__ = ["sort_class", "total_order"]
+
+_MAYBE_ORDER = re.compile("order", re.IGNORECASE)
+_CLOSER = {"(": ")", "{": "}", "[": "]"}
+_CLAUSE_ENDS = {"LIMIT", "OFFSET", "VALUES"}  # VALUES (?a ?b) { … } would pass for a function call
+# pyoxigraph 0.5.13 overflows its stack (SIGSEGV) on about 2,600 computed keys in one ORDER BY, where variables are
+# fine by the ten thousand: classes for a clause of variables must not take it there. Real clauses have a few keys.
+_MAX_CLASSES = 32  # per clause; the keys after these get none
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_CLASS = (
+    'IF(isLiteral({k}), IF(isNumeric({k}), "1", CONCAT("2 ", '
+    'IF(LANG({k}) = "", STR(DATATYPE({k})), "' + _XSD_STRING + '"), '
+    'COALESCE(IF(TZ({k}) = "", " -", " Z"), ""))), '
+    'IF(isIRI({k}) || isBlank({k}), "0", "3"))'
+)
+
+
+@dataclass(frozen=True)
+class _Text:
+    query: str
+    found: list[Token]
+    partners: dict[int, int]  # index of an opening bracket -> index of the bracket that closes it
+
+
+@dataclass(frozen=True)
+class _Condition:
+    direction: str  # ASC or DESC
+    key: tuple[int, int] | None  # first and last token of the sort key; None: no class (EXISTS is a boolean)
+    end: int  # the index of the condition's last token
+
+
+def sort_class(key: str) -> str:
+    """A SPARQL expression for the class of `key` (an expression text), whose values sort in SPARQL 1.1 order."""
+    return _CLASS.format(k=key)
+
+
+def total_order(query: str) -> str:
+    """The query with a class key before each ORDER BY condition, at every level; unchanged without ORDER BY."""
+    if not _MAYBE_ORDER.search(query):
+        return query
+    found = list(tokens(query))
+    text = _Text(query, found, _partners(found))
+    inserts: dict[int, str] = {}
+    for i in range(len(found) - 1):
+        if found[i].keyword == "ORDER" and found[i + 1].keyword == "BY":
+            inserts.update(_class_keys(text, i + 2))
+    return _insert(query, inserts)
+
+
+def _class_keys(text: _Text, at: int) -> dict[int, str]:
+    """Offset in the query -> class key to insert there, for the conditions of the clause from found[at] on."""
+    inserts: dict[int, str] = {}
+    while len(inserts) < _MAX_CLASSES and at < len(text.found) and (condition := _condition(text, at)):
+        if condition.key and not any(t.text == "{" for t in text.found[condition.key[0]:condition.key[1]]):
+            first, last = text.found[condition.key[0]], text.found[condition.key[1]]
+            key = text.query[first.start:last.start + len(last.text)]
+            inserts[text.found[at].start] = f"{condition.direction}({sort_class(key)}) "
+        at = condition.end + 1
+    return inserts
+
+
+def _condition(text: _Text, at: int) -> _Condition | None:
+    """The order condition at found[at]; None where the clause ends (LIMIT, OFFSET, VALUES, '}', or anything that is
+    no condition)."""
+    token = text.found[at]
+    if token.kind == "word" and token.text[0] in "?$":
+        return _Condition("ASC", (at, at), at)
+    if token.text == "(":
+        end = text.partners.get(at)
+        return _Condition("ASC", (at, end), end) if end is not None else None
+    if token.keyword in ("EXISTS", "NOT"):
+        return _exists(text, at)
+    if token.keyword in _CLAUSE_ENDS or token.kind not in ("word", "iri"):
+        return None
+    end = text.partners.get(at + 1) if at + 1 < len(text.found) and text.found[at + 1].text == "(" else None
+    if end is None:
+        return None
+    if token.keyword in ("ASC", "DESC"):
+        return _Condition(token.keyword, (at + 1, end), end)
+    return _Condition("ASC", (at, end), end)
+
+
+def _exists(text: _Text, at: int) -> _Condition | None:
+    """`EXISTS { … }` or `NOT EXISTS { … }` at found[at]: a boolean, so no class."""
+    if text.found[at].keyword == "NOT":
+        at += 1
+    if at + 1 >= len(text.found) or text.found[at].keyword != "EXISTS" or text.found[at + 1].text != "{":
+        return None
+    end = text.partners.get(at + 1)
+    return _Condition("ASC", None, end) if end is not None else None
+
+
+def _partners(found: list[Token]) -> dict[int, int]:
+    """Each opening bracket's closing one, in one pass; brackets closed by the wrong kind are left out."""
+    partners: dict[int, int] = {}
+    open_brackets: list[int] = []
+    for i, token in enumerate(found):
+        if token.kind == "open":
+            open_brackets.append(i)
+        elif token.kind == "close" and open_brackets:
+            opening = open_brackets.pop()
+            if _CLOSER[found[opening].text] == token.text:
+                partners[opening] = i
+    return partners
+
+
+def _insert(query: str, inserts: dict[int, str]) -> str:
+    parts, done = [], 0
+    for at in sorted(inserts):
+        parts += [query[done:at], inserts[at]]
+        done = at
+    return "".join(parts) + query[done:]

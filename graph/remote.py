@@ -1,0 +1,302 @@
+"""A remote SPARQL 1.1 triplestore as the store: queries and updates by the SPARQL Protocol (SPARQLWrapper).
+
+The remote store must serve the union of its named graphs as the default graph, as the embedded store does
+(Oxigraph: `--union-default-graph`; Fuseki: `unionDefaultGraph`; Virtuoso and GraphDB do by default). Answers are
+read as SPARQL JSON or N-Triples, cut at the row cap while they stream in, and written again by the engine's own
+serializers, so every format, the cap and its signal are those of the embedded store. A load sends each batch in
+one SPARQL Update to temporary graphs, then moves them into place with one more: readers see the old graphs or
+the new ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import re
+import socket
+import threading
+import time
+import urllib.error
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException, Unauthorized
+
+from graph import terms
+from graph.errors import (
+    GraphError,
+    QueryError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    StoreError,
+    UpdateError,
+)
+from graph.lexer import tokens
+from graph.named_queries import substituted
+from graph.store import EmbeddedStore, QueryResult, ResultKind, Stats, stats_of
+
+BATCH = 20_000  # quads per update of a load
+Progress = Callable[[int, int], None]  # (quads sent, quads in all)
+_ACCEPT: dict[ResultKind, str] = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
+                                  "graph": "application/n-triples"}
+_POSITION = re.compile(r"(\bat )(\d+):(\d+)")
+_FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the remote store answers, and how to sign in (HTTP Basic)."""
+
+    query: str
+    update: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+
+def kind_of(sparql: str) -> ResultKind:
+    """The kind of answer a query gives, from its first query form keyword (the engine parses it for real)."""
+    for token in tokens(sparql):
+        if token.depth == 0 and token.keyword in _FORMS:
+            kind: ResultKind = _FORMS[token.keyword]  # type: ignore[assignment]
+            return kind
+    raise QuerySyntaxError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
+
+
+class RemoteStore:
+    """A SPARQL 1.1 triplestore reached over HTTP."""
+
+    path = None  # nothing of it lives on this machine
+    updates_see_union = True  # it serves the union as default graph, to updates too (see the module)
+
+    def __init__(self, endpoints: Endpoints, timeout: float = 30.0) -> None:
+        self.endpoints = endpoints
+        self.timeout = timeout
+        self.progress: Progress | None = None  # told of each batch a load sends
+
+    def __len__(self) -> int:
+        rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }").rows()
+        return int(rows[0]["n"])
+
+    def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
+              base_iri: str | None = None, prefixes: dict[str, str] | None = None,
+              default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+              deadline: float | None = None) -> QueryResult:
+        """Run a query on the remote store; `union` is the remote store's own setting (see the module)."""
+        if substitutions:
+            sparql = substituted(sparql, substitutions)
+        prologue = _prologue(base_iri, prefixes)
+        kind = kind_of(sparql)
+        parameters = [("default-graph-uri", g) for g in default_graphs or []]
+        parameters += [("named-graph-uri", g) for g in named_graphs or []]
+        try:
+            response = self._send(prologue + sparql, self.endpoints.query, _ACCEPT[kind], parameters, deadline,
+                                  QueryError)
+        except QuerySyntaxError as error:
+            raise QuerySyntaxError(_POSITION.sub(_lines_up(prologue.count("\n")), str(error))) from None
+        body = _Body(response, deadline)
+        return QueryResult(body.parsed(kind), "remote query", done=body.close)
+
+    def update(self, sparql: str, base_iri: str | None = None, deadline: float | None = None) -> None:
+        """Run an update; the remote store runs one request as one transaction (Oxigraph, Fuseki, …)."""
+        if not self.endpoints.update:
+            raise StoreError("no update endpoint of the remote store is configured (ECRN_REMOTE_UPDATE_URL)")
+        text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
+        self._send(text, self.endpoints.update, "*/*", [], deadline, UpdateError).close()
+
+    def has_graph(self, graph: str) -> bool:
+        return self.query(f"ASK WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").boolean
+
+    def stats(self) -> Stats:
+        return stats_of(self)
+
+    def copy(self, deadline: float | None = None) -> EmbeddedStore:
+        """The quads of every named graph, in a new in-memory store (blank nodes keep the remote store's labels)."""
+        local = EmbeddedStore()
+        local.add_quads(self._quads("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", deadline))
+        return local
+
+    def quads_except(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
+        return self.copy().quads_except(graphs)
+
+    def dump(self, fmt: str, graph: str | None = None, prefixes: dict[str, str] | None = None) -> bytes:
+        return self.copy().dump(fmt, graph, prefixes)
+
+    def checksum(self) -> str:
+        return self.copy().checksum()
+
+    def replace_graphs(self, staging: EmbeddedStore, graphs: list[str]) -> None:
+        """Make `graphs` hold exactly what they hold in `staging`: batches of quads go to temporary graphs (a blank
+        node's quads all in one batch, so it stays one node), then one update moves them all into place."""
+        load = f"urn:uuid:{uuid.uuid4()}"
+        temporary = {g: f"{load}:{i}" for i, g in enumerate(graphs)}
+        total, sent = staging.count_in(graphs), 0
+        try:
+            for batch in _batches(staging, graphs, BATCH):
+                blocks = "\n".join(f"GRAPH <{temporary[g]}> {{\n{body}}}" for g, body in batch.items())
+                self.update(f"INSERT DATA {{\n{blocks}\n}}")
+                sent += sum(body.count("\n") for body in batch.values())
+                if self.progress:
+                    self.progress(sent, total)
+            self.update(" ;\n".join(f"MOVE SILENT GRAPH <{temporary[g]}> TO GRAPH <{g}>" for g in graphs))
+        except GraphError:
+            with contextlib.suppress(GraphError):
+                self.update(" ;\n".join(f"DROP SILENT GRAPH <{t}>" for t in temporary.values()))
+            raise
+
+    def flush(self) -> None:
+        """Nothing to do: the remote store commits each update."""
+
+    def close(self) -> None:
+        """Nothing to release: each request has its own connection."""
+
+    def _quads(self, select: str, deadline: float | None) -> Iterator[ox.Quad]:
+        for row in self.query(select, deadline=deadline).solutions():
+            yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+
+    def _send(self, text: str, endpoint: str, accept: str, parameters: list[tuple[str, str]], deadline: float | None,
+              failure: type[QueryError]) -> Any:
+        """POST the request (form-encoded); the open response, or the store's refusal as our error."""
+        wrapper = SPARQLWrapper(endpoint, updateEndpoint=endpoint)
+        wrapper.setMethod(POST)
+        wrapper.setRequestMethod(URLENCODED)
+        wrapper.setQuery(text)
+        wrapper.setOnlyConneg(True)
+        wrapper.addCustomHttpHeader("Accept", accept)
+        for name, value in parameters:
+            wrapper.addParameter(name, value)
+        if self.endpoints.user:
+            wrapper.setCredentials(self.endpoints.user, self.endpoints.password or "")
+        left = self.timeout if deadline is None else deadline - time.monotonic()
+        if left <= 0:
+            raise QueryTimeoutError("the time limit passed before the remote store was asked")
+        wrapper.setTimeout(max(1, round(left + 0.5)))
+        try:
+            return wrapper.query().response
+        except QueryBadFormed as error:
+            message = _message(error)
+            raise (QuerySyntaxError(message) if failure is QueryError else failure(message)) from None
+        except Unauthorized:
+            raise StoreError("the remote store refused the configured credentials") from None
+        except SPARQLWrapperException as error:
+            raise failure(f"the remote store failed: {_message(error)}") from None
+        except urllib.error.HTTPError as error:
+            raise _http_error(error, failure) from None
+        except (urllib.error.URLError, OSError) as error:
+            if _timed_out(error):
+                raise QueryTimeoutError("the remote store did not answer within the time limit") from None
+            raise StoreError(f"the remote store cannot be reached: {getattr(error, 'reason', error)}") from None
+
+
+class _Body:
+    """A response body read as the engine's results; closed at the deadline, so reading it stops there."""
+
+    def __init__(self, response: Any, deadline: float | None) -> None:
+        self.response = response
+        self.timer = None if deadline is None else threading.Timer(max(0.0, deadline - time.monotonic()), self.cut)
+        self.stopped = False
+        if self.timer:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def cut(self) -> None:
+        self.stopped = True
+        with contextlib.suppress(AttributeError, OSError):  # http.client keeps the socket behind its file object
+            self.response.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+
+    def parsed(self, kind: ResultKind) -> Any:
+        if kind == "graph":
+            return _Triples(self)
+        try:
+            return ox.parse_query_results(self.response, format=ox.QueryResultsFormat.JSON)
+        except (SyntaxError, OSError, ValueError) as error:
+            self.close()
+            raise self.failure(error) from None
+
+    def failure(self, error: BaseException) -> GraphError:
+        if self.stopped:
+            return QueryTimeoutError("the query ran past its time limit and was stopped")
+        return QueryError(f"the remote store's answer could not be read: {error}")
+
+    def close(self) -> None:
+        if self.timer:
+            self.timer.cancel()
+        self.response.close()
+
+
+class _Triples:
+    """The triples of a CONSTRUCT or DESCRIBE answer, read as they come."""
+
+    def __init__(self, body: _Body) -> None:
+        self.body = body
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        try:
+            for quad in ox.parse(self.body.response, format=ox.RdfFormat.N_TRIPLES):
+                yield quad.triple
+        except (SyntaxError, OSError, ValueError) as error:
+            raise self.body.failure(error) from None
+        finally:
+            self.body.close()
+
+    def serialize(self, format: ox.RdfFormat) -> bytes:
+        return ox.serialize(list(self), format=format) or b""
+
+
+def _prologue(base_iri: str | None, prefixes: dict[str, str] | None) -> str:
+    """The base and prefixes declared on one line of their own (a parser's line numbers then move by one)."""
+    declared = [f"BASE <{base_iri}>"] if base_iri else []
+    declared += [f"PREFIX {p}: <{ns}>" for p, ns in (prefixes or {}).items()]
+    return " ".join(declared) + "\n" if declared else ""
+
+
+def _lines_up(lines: int) -> Callable[[re.Match[str]], str]:
+    """A replacement giving a parser's position in the query as the client wrote it."""
+    return lambda match: f"{match.group(1)}{int(match.group(2)) - lines}:{match.group(3)}"
+
+
+def _batches(staging: EmbeddedStore, graphs: list[str], size: int) -> Iterator[dict[str, str]]:
+    """N-Triples per graph, about `size` quads a batch; the quads of blank nodes linked to each other stay in one."""
+    groups = staging.blank_node_groups(graphs)
+    batch: dict[str, list[ox.Triple]] = {}
+    count = 0
+    for group in groups:
+        for quad in group:
+            assert isinstance(quad.graph_name, ox.NamedNode)
+            batch.setdefault(quad.graph_name.value, []).append(quad.triple)
+        count += len(group)
+        if count >= size:
+            yield _written(batch)
+            batch, count = {}, 0
+    if batch:
+        yield _written(batch)
+
+
+def _written(batch: dict[str, list[ox.Triple]]) -> dict[str, str]:
+    return {g: (ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) or b"").decode() for g, ts in batch.items()}
+
+
+def _message(error: SPARQLWrapperException) -> str:
+    """The store's own message (its parser's, for a malformed request), without SPARQLWrapper's preamble."""
+    _, _, body = str(error).partition("Response:\n")
+    try:
+        text = ast.literal_eval(body).decode("utf-8", "replace") if body else error.msg
+    except (ValueError, SyntaxError):
+        text = body
+    return " ".join(text.split())[:1000]
+
+
+def _http_error(error: urllib.error.HTTPError, failure: type[QueryError]) -> GraphError:
+    if error.code in (408, 503, 504):
+        return QueryTimeoutError(f"the remote store gave up on the request ({error.code})")
+    if error.code in (401, 403):
+        return StoreError("the remote store refused the configured credentials")
+    return failure(f"the remote store answered {error.code}")
+
+
+def _timed_out(error: BaseException) -> bool:
+    reason = getattr(error, "reason", error)
+    return isinstance(reason, TimeoutError | socket.timeout)

@@ -1,0 +1,111 @@
+"""The query pool of a remote store: the interface of QueryPool, with the remote store doing the work.
+
+At most `size` queries go to the store at once, each with its deadline (the connection is closed at it). A write
+is checked in a forked sandbox holding a copy of the store. The store's state is the modification time of the
+graph that every write through any replica updates: it is looked up at most every STATE_SECONDS, so derived data
+(statistics, the search index, dumps) of every replica follows a write within that time; queries always see it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from graph.errors import QueryError, QueryTimeoutError, RemoteEndpointError
+from graph.pool import Job, sandboxed, start_child, wait_for_child
+from graph.remote import RemoteStore, kind_of
+from graph.store import Answer
+
+T = TypeVar("T")
+STATE_SECONDS = 1.0
+
+
+class RemotePool:
+    """Queries and writes of a RemoteStore; `execute` blocks, so call it from a thread, not the event loop."""
+
+    def __init__(self, store: RemoteStore, size: int, meta_graph: str) -> None:
+        self._store, self._meta_graph = store, meta_graph
+        self._slots = threading.BoundedSemaphore(size)
+        self.write_lock = threading.Lock()
+        self.restarts = 0  # no workers to restart: the interface of QueryPool
+        self._generation = 0
+        self._state: tuple[str, ...] | None = None
+        self._looked = -STATE_SECONDS
+        self._look_lock = threading.Lock()
+
+    def start(self) -> None:
+        self._look(force=True)
+
+    def close(self) -> None:
+        """Nothing to stop: queries end with their requests."""
+
+    def execute(self, job: Job, timeout: float) -> Answer:
+        return self.stream(job, timeout)[0]
+
+    def stream(self, job: Job, timeout: float) -> tuple[Answer, None]:
+        """The whole answer (cut at the row cap as it is read), and no rest to read."""
+        deadline = time.monotonic() + timeout
+        kind = kind_of(job.sparql)
+        fmt = job.formats.get(kind)
+        if fmt is None:
+            return Answer(kind, None), None
+        if not self._slots.acquire(timeout=timeout):
+            raise QueryTimeoutError(f"every query slot stayed busy for the whole time limit of {timeout:g} s")
+        began = time.monotonic()
+        try:
+            result = self._store.query(job.sparql, union=job.union, prefixes=job.prefixes or None,
+                                       base_iri=job.base_iri, default_graphs=job.default_graphs,
+                                       named_graphs=job.named_graphs, substitutions=job.substitutions or None,
+                                       deadline=deadline)
+            answer = result.capped(fmt, job.cap)
+        except QueryTimeoutError as error:
+            raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped",
+                                    time.monotonic() - began) from error
+        except QueryError as error:
+            if job.remote:
+                raise RemoteEndpointError("a SERVICE endpoint failed or answered with an error") from error
+            raise
+        finally:
+            self._slots.release()
+        return dataclasses.replace(answer, seconds=time.monotonic() - began), None
+
+    @property
+    def generation(self) -> int:
+        """Changes of the store's state seen so far: a cache key for derived data."""
+        self._look()
+        return self._generation
+
+    def select(self, sparql: str, timeout: float, cap: int = 1_000_000) -> list[dict[str, str]]:
+        deadline = time.monotonic() + timeout
+        with self._slots:
+            return self._store.query(sparql, deadline=deadline).rows()[:cap]
+
+    def sandbox(self, function: Callable[..., T], *args: object, timeout: float) -> T:
+        """Run `function(copy, *args)` in a forked process holding a copy of the store; kill it at the deadline."""
+        deadline = time.monotonic() + timeout
+        copy = self._store.copy(deadline)
+        conn, process = start_child(sandboxed, (copy, function, args))
+        return wait_for_child(conn, process, max(0.0, deadline - time.monotonic()))  # type: ignore[return-value]
+
+    def write(self, change: Callable[[], T]) -> T:
+        try:
+            return change()
+        finally:
+            self._look(force=True)
+
+    def _look(self, force: bool = False) -> None:
+        """Read the store's state again when it is older than STATE_SECONDS (or `force`)."""
+        if not force and time.monotonic() - self._looked < STATE_SECONDS:
+            return
+        with self._look_lock:
+            meta = self._meta_graph
+            rows = self._store.query(f"SELECT ?modified WHERE {{ GRAPH <{meta}> {{ <{meta}> "
+                                     "<http://purl.org/dc/terms/modified> ?modified } }").rows()
+            state = tuple(sorted(r["modified"] for r in rows))
+            if state != self._state:
+                self._state = state
+                self._generation += 1
+            self._looked = time.monotonic()

@@ -32,7 +32,19 @@ import httpx
 import measure
 from generate import generate, parse_size
 from report import render
-from servers import ROOT, SERVERS, VENVS, Processes, Server, ServerError, answers, missing, oxigraph_exe, setup
+from servers import (
+    DEFAULT_SERVERS,
+    ROOT,
+    SERVERS,
+    VENVS,
+    Processes,
+    Server,
+    ServerError,
+    answers,
+    missing,
+    oxigraph_exe,
+    setup,
+)
 
 BENCH = Path(__file__).resolve().parent
 DEF = "https://w3id.org/ecrn/def/"
@@ -281,7 +293,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", help="comma-separated triple targets to generate and run (default 100k)")
     parser.add_argument("--files", type=Path, nargs="+", help="N-Triples files to run instead of --sizes")
     parser.add_argument("--seed", type=int, default=1, help="generator and parameter seed (default 1)")
-    parser.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated, of: {', '.join(SERVERS)}")
+    parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS),
+                        help=f"comma-separated, of: {', '.join(SERVERS)} (default: {', '.join(DEFAULT_SERVERS)})")
     parser.add_argument("--repeat", type=int, help="requests per class per client (default 20)")
     parser.add_argument("--rdflib-repeat", type=int, help="the same for rdflib-endpoint (default 3)")
     parser.add_argument("--clients", default="1,8", help="comma-separated client counts (default 1,8)")

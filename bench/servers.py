@@ -88,6 +88,10 @@ class Memory:
     pss_mb: float  # sum of proportional set sizes now: shared pages split between the processes
     processes: int
 
+    def __add__(self, other: Memory) -> Memory:
+        return Memory(self.peak_rss_mb + other.peak_rss_mb, self.pss_mb + other.pss_mb,
+                      self.processes + other.processes)
+
 
 def memory(pgid: int) -> Memory:
     pids = group(pgid)
@@ -122,10 +126,12 @@ class Processes:
         self.running.append(proc)
         return proc
 
-    def log_tail(self, label: str, lines: int = 15) -> str:
+    def log_text(self, label: str) -> str:
         path = self.log_dir / f"{label}.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def log_tail(self, label: str, lines: int = 15) -> str:
+        return "\n".join(self.log_text(label).splitlines()[-lines:])
 
     def wait(self, proc: subprocess.Popen[bytes], label: str, timeout: float) -> tuple[int, float]:
         """Wait (at most `timeout` s) for a process to exit; return its exit code and its peak RSS in MiB."""
@@ -192,21 +198,30 @@ class Server:
     def start(self, data: Path) -> Started:
         raise NotImplementedError
 
-    def serve(self, argv: list[str], url: str) -> None:
+    def serve(self, argv: list[str], url: str, env: dict[str, str] | None = None) -> None:
         """Start the serving process and wait (bounded) until it answers ASK {}."""
-        self.proc = self.procs.spawn(f"{self.name}-serve", argv, self.env)
+        self.proc = self.spawn_answering("serve", argv, url, self.env if env is None else env)
+
+    def spawn_answering(self, role: str, argv: list[str], url: str,
+                        env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start a process (logged as NAME-ROLE) and wait (bounded) until it answers ASK {} at `url`."""
+        label = f"{self.name}-{role}"
+        proc = self.procs.spawn(label, argv, env)
         deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ServerError(f"{self.name} exited with {self.proc.returncode}:\n"
-                                  f"{self.procs.log_tail(f'{self.name}-serve')}")
-            code = status(url)
-            if code == 200:
-                return
-            if code is not None:
-                raise ServerError(f"{self.name} answered ASK {{}} at {url} with HTTP {code}")
-            time.sleep(0.2)
-        raise ServerError(f"{self.name} did not answer within {self.timeout:.0f} s")
+        try:
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise ServerError(f"{label} exited with {proc.returncode}:\n{self.procs.log_tail(label)}")
+                code = status(url)
+                if code == 200:
+                    return proc
+                if code is not None:
+                    raise ServerError(f"{label} answered ASK {{}} at {url} with HTTP {code}")
+                time.sleep(0.2)
+            raise ServerError(f"{label} did not answer within {self.timeout:.0f} s")
+        except ServerError:
+            self.procs.stop(proc)
+            raise
 
     def fresh_store(self) -> Path:
         self.store = self.workdir / f"{self.name}-store"
@@ -281,14 +296,89 @@ class EcrnKgMemory(EcrnKg):
     notes = ("ecrn-kg serve --data FILE --no-validate: in memory like oxigraph-mem (load = start until it answers), "
              "ECRN_ANSWER_CACHE_BYTES=0: every query runs in a worker")
     env = {**EcrnKg.env, "ECRN_ANSWER_CACHE_BYTES": "0"}  # noqa: RUF012
+    workers = 1  # uvicorn worker processes (`serve --workers`)
 
     def start(self, data: Path) -> Started:
         port = free_port()
         started = time.perf_counter()
-        self.serve([str(self.exe), "serve", "--data", str(data), "--no-validate", "--host", HOST, "--port", str(port)],
-                   f"http://{HOST}:{port}/sparql")
+        self.serve_data(data, port, self.env)
         return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
                        note=f"commit {ecrn_kg_version()}; load time includes start-up and loading the ChemClust graph")
+
+    def serve_data(self, data: Path, port: int, env: dict[str, str]) -> None:
+        """`ecrn-kg serve --data FILE --no-validate [--workers N]`; return when every worker has started."""
+        argv = [str(self.exe), "serve", "--data", str(data), "--no-validate", "--host", HOST, "--port", str(port)]
+        self.serve(argv + (["--workers", str(self.workers)] if self.workers > 1 else []),
+                   f"http://{HOST}:{port}/sparql", env)
+        if self.workers > 1:
+            self.wait_for_workers()
+
+    def wait_for_workers(self) -> None:
+        """Wait (bounded) until each uvicorn worker has logged the end of its start-up (its own load)."""
+        label = f"{self.name}-serve"
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                raise ServerError(f"{label} exited:\n{self.procs.log_tail(label)}")
+            if self.procs.log_text(label).lower().count("application startup complete") >= self.workers:
+                return
+            time.sleep(0.2)
+        raise ServerError(f"{label}: not all {self.workers} workers started within {self.timeout:.0f} s")
+
+
+class EcrnKgMemoryW4(EcrnKgMemory):
+    name = "ecrn-kg-mem-w4"
+    notes = ("the same with --workers 4: four uvicorn workers, each loads its own copy in memory and has its own "
+             "query workers (load = start until all four have started)")
+    workers = 4
+
+
+class EcrnKgRemote(EcrnKgMemory):
+    name = "ecrn-kg-remote"
+    notes = ("oxigraph serve --location DIR --union-default-graph (RocksDB), then ecrn-kg serve --data FILE "
+             "--no-validate with ECRN_REMOTE_QUERY_URL/ECRN_REMOTE_UPDATE_URL pointing to it, which loads the "
+             "ChemClust graph and FILE into it (load = ecrn-kg start until it answers), ECRN_ANSWER_CACHE_BYTES=0; "
+             "RSS, PSS and CPU are of both servers")
+
+    def __init__(self, procs: Processes, workdir: Path, timeout: float) -> None:
+        super().__init__(procs, workdir, timeout)
+        self.triplestore: subprocess.Popen[bytes] | None = None
+
+    def start(self, data: Path) -> Started:
+        store, store_port, port = self.fresh_store(), free_port(), free_port()
+        remote = f"http://{HOST}:{store_port}"
+        self.triplestore = self.spawn_answering("oxigraph", [
+            str(oxigraph_exe()), "serve", "--location", str(store), "--union-default-graph",
+            "--bind", f"{HOST}:{store_port}"], f"{remote}/query")
+        started = time.perf_counter()
+        self.serve_data(data, port, {**self.env, "ECRN_REMOTE_QUERY_URL": f"{remote}/query",
+                                     "ECRN_REMOTE_UPDATE_URL": f"{remote}/update"})
+        return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
+                       note=f"commit {ecrn_kg_version()}; load time includes start-up and loading the ChemClust "
+                            "graph; store MiB: Oxigraph's directory")
+
+    def cpu_seconds(self) -> float | None:
+        if self.proc is None or self.triplestore is None:
+            return None
+        ours, theirs = group_cpu_seconds(self.proc.pid), group_cpu_seconds(self.triplestore.pid)
+        return None if ours is None or theirs is None else ours + theirs
+
+    def stop(self) -> Memory | None:
+        """Stop ecrn-kg, then the triplestore; the memory of both, read just before."""
+        used = super().stop()
+        if self.triplestore is None:
+            return used
+        store_used = memory(self.triplestore.pid)
+        self.procs.stop(self.triplestore)
+        self.triplestore = None
+        return store_used if used is None else used + store_used
+
+
+class EcrnKgRemoteW4(EcrnKgRemote):
+    name = "ecrn-kg-remote-w4"
+    notes = ("the same with --workers 4: four uvicorn workers on the one remote store; each loads the ChemClust "
+             "graph and FILE into it at start (load = start until all four have started)")
+    workers = 4
 
 
 def oxigraph_exe() -> Path:
@@ -341,17 +431,20 @@ class RdflibEndpoint(Server):
 
 
 SERVERS: dict[str, type[Server]] = {
-    s.name: s for s in (EcrnKg, EcrnKgNoCache, EcrnKgMemory, OxigraphMemory, OxigraphDisk, RdflibEndpoint)}
+    s.name: s for s in (EcrnKg, EcrnKgNoCache, EcrnKgMemory, OxigraphMemory, OxigraphDisk, RdflibEndpoint,
+                        EcrnKgMemoryW4, EcrnKgRemote, EcrnKgRemoteW4)}
+DEFAULT_SERVERS = ("ecrn-kg", "ecrn-kg-nocache", "ecrn-kg-mem", "oxigraph-mem", "oxigraph-disk", "rdflib-endpoint")
 
 
 def missing(name: str) -> str | None:
     """Why a server cannot run here (its executable is missing), or None."""
-    exe = {"ecrn-kg": EcrnKg.exe, "ecrn-kg-nocache": EcrnKg.exe, "ecrn-kg-mem": EcrnKg.exe,
-           "rdflib-endpoint": RdflibEndpoint.exe}.get(name) \
-        or oxigraph_exe()
-    if exe.exists():
+    oxigraph = oxigraph_exe()
+    exes = {"rdflib-endpoint": [RdflibEndpoint.exe], "oxigraph-mem": [oxigraph], "oxigraph-disk": [oxigraph],
+            "ecrn-kg-remote": [EcrnKg.exe, oxigraph], "ecrn-kg-remote-w4": [EcrnKg.exe, oxigraph]}
+    absent = [exe for exe in exes.get(name, [EcrnKg.exe]) if not exe.exists()]
+    if not absent:
         return None
-    return f"{exe} is missing: run `.venv/bin/python bench/run.py --setup` (or `make install` for ecrn-kg)"
+    return f"{absent[0]} is missing: run `.venv/bin/python bench/run.py --setup` (or `make install` for ecrn-kg)"
 
 
 def setup(python: str = "python3") -> None:

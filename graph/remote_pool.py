@@ -1,17 +1,21 @@
 """The query pool of a remote store: the interface of QueryPool, with the remote store doing the work.
 
 At most `size` queries go to the store at once, each with its deadline (the connection is closed at it). A write
-is checked in a forked sandbox holding a copy of the store. The store's state is the modification time of the
-graph that every write through any replica updates: it is looked up at most every STATE_SECONDS, so derived data
-(statistics, the search index, dumps) of every replica follows a write within that time; queries always see it.
+is checked in a forked sandbox holding a copy of the store. Each write also renews a mark, a file in a directory
+that the replicas of the store share: a replica looks at it at most every STATE_SECONDS, so what it derives from the
+store (statistics, the search index, dumps) follows a write through another replica within that time. Queries
+always see the store as it is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from graph.errors import QueryError, QueryTimeoutError, RemoteEndpointError
@@ -26,18 +30,18 @@ STATE_SECONDS = 1.0
 class RemotePool:
     """Queries and writes of a RemoteStore; `execute` blocks, so call it from a thread, not the event loop."""
 
-    def __init__(self, store: RemoteStore, size: int, meta_graph: str) -> None:
-        self._store, self._meta_graph = store, meta_graph
+    def __init__(self, store: RemoteStore, size: int, mark: Path | None = None) -> None:
+        self._store, self._mark = store, mark
         self._slots = threading.BoundedSemaphore(size)
         self.write_lock = threading.Lock()
         self.restarts = 0  # no workers to restart: the interface of QueryPool
         self._generation = 0
-        self._state: tuple[str, ...] | None = None
+        self._seen: object = None  # the mark as last seen
         self._looked = -STATE_SECONDS
-        self._look_lock = threading.Lock()
 
     def start(self) -> None:
-        self._look(force=True)
+        """Nothing to start: the store's state is looked up on first use (an unreachable store makes the service
+        not ready, not unable to start)."""
 
     def close(self) -> None:
         """Nothing to stop: queries end with their requests."""
@@ -74,7 +78,7 @@ class RemotePool:
 
     @property
     def generation(self) -> int:
-        """Changes of the store's state seen so far: a cache key for derived data."""
+        """Writes seen so far (this replica's, and marked by others): a cache key for derived data."""
         self._look()
         return self._generation
 
@@ -94,18 +98,33 @@ class RemotePool:
         try:
             return change()
         finally:
-            self._look(force=True)
+            self._generation += 1
+            if self._mark:
+                _renew(self._mark)
+                self._seen = _version(self._mark)
 
-    def _look(self, force: bool = False) -> None:
-        """Read the store's state again when it is older than STATE_SECONDS (or `force`)."""
-        if not force and time.monotonic() - self._looked < STATE_SECONDS:
+    def _look(self) -> None:
+        """Count a write through another replica, at most every STATE_SECONDS."""
+        if not self._mark or time.monotonic() - self._looked < STATE_SECONDS:
             return
-        with self._look_lock:
-            meta = self._meta_graph
-            rows = self._store.query(f"SELECT ?modified WHERE {{ GRAPH <{meta}> {{ <{meta}> "
-                                     "<http://purl.org/dc/terms/modified> ?modified } }").rows()
-            state = tuple(sorted(r["modified"] for r in rows))
-            if state != self._state:
-                self._state = state
-                self._generation += 1
-            self._looked = time.monotonic()
+        self._looked = time.monotonic()
+        seen = _version(self._mark)
+        if seen != self._seen:
+            self._seen = seen
+            self._generation += 1
+
+
+def _renew(mark: Path) -> None:
+    """A new mark (a new file put in place, so its inode changes)."""
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    partial = mark.with_name(f".{mark.name}.{uuid.uuid4().hex}")
+    partial.write_text(str(uuid.uuid4()))
+    os.replace(partial, mark)
+
+
+def _version(mark: Path) -> object:
+    try:
+        found = mark.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_ino, found.st_mtime_ns

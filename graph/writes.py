@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import rdflib
@@ -35,7 +34,6 @@ from graph.validate import VIOLATION, Problem, Report, shacl_problems
 
 FULL_CHECK_ABOVE = 500  # more touched subjects than this: validate the whole store instead
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-DCTERMS_MODIFIED = "http://purl.org/dc/terms/modified"
 WHOLE_STORE = frozenset({"Load", "Add", "Move", "Copy"})
 _FIRST_VARIABLE = re.compile(r"SELECT\s+(?:DISTINCT\s+)?\?(\w+)", re.IGNORECASE)
 
@@ -57,16 +55,14 @@ def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, cha
            timeout: float) -> Report:
     """Check the change in a sandbox, then apply it; ValidationError (and no change) when it breaks the shapes.
 
-    A remote store gets one update: the change, the entailments it calls for (as found in the sandbox) and the
-    new modification time of the graph, which tells every replica that the store changed."""
+    A remote store gets one update: the change and the entailments it calls for (as found in the sandbox)."""
     with pool.write_lock:
         report, entailing = pool.sandbox(_try, change, ns, store.updates_see_union, timeout=timeout)
         if not report.conforms:
             raise ValidationError(report.violations)
         if isinstance(store, RemoteStore):
             prologue = f"BASE <{change.base_iri}>\n" if change.base_iri else ""
-            update = "\n;\n".join(u for u in (prologue + _without_last_separator(change), entailing,
-                                               _modified(ns)) if u)
+            update = "\n;\n".join(u for u in (prologue + _without_last_separator(change), entailing) if u)
             pool.write(lambda: store.update(update))
         else:
             pool.write(lambda: _apply(store, change, ns))
@@ -112,13 +108,6 @@ def _without_last_separator(change: Change) -> str:
         return change.update
     last = deque(tokens(change.update), maxlen=1)
     return change.update[:last[0].start] if last and last[0].text == ";" else change.update
-
-
-def _modified(ns: Namespaces) -> str:
-    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    meta = f"GRAPH <{ns.meta_graph}> {{ <{ns.meta_graph}> <{DCTERMS_MODIFIED}>"
-    return (f"DELETE WHERE {{ {meta} ?modified }} }} ;\n"
-            f'INSERT DATA {{ {meta} "{now}"^^<http://www.w3.org/2001/XMLSchema#dateTime> }} }}')
 
 
 def _objects(store: EmbeddedStore, subjects: set[str]) -> set[str]:

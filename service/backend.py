@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph import EmbeddedStore, Namespaces, QueryPool, open_store
+from graph import EmbeddedStore, QueryPool, open_store
 from graph.load import prepare
 from graph.remote import Endpoints, RemoteStore
 from graph.remote_pool import RemotePool
@@ -34,5 +34,5 @@ def open_backend(settings: Settings) -> Backend:
 def pool_for(store: Backend, settings: Settings) -> Pool:
     if isinstance(store, RemoteStore):
         return RemotePool(store, settings.query_workers + settings.query_workers_extra,
-                          Namespaces(settings.base_iri).meta_graph)
+                          settings.shared_path / "written" if settings.shared_path else None)
     return QueryPool(store, settings.query_workers, settings.query_workers_extra)

@@ -42,9 +42,8 @@ class Publication:
 
     def start(self, interval: float) -> None:
         """Record the content at start (the first load, or what changed while the service was stopped); then look
-        for changes every `interval` seconds."""
-        with self.pool.write_lock:
-            self._sync()
+        for changes every `interval` seconds (a store out of reach at start is recorded once it answers)."""
+        self._record()
         self._follower = threading.Thread(target=self._follow, args=(interval,), name="releases", daemon=True)
         self._follower.start()
 
@@ -75,7 +74,7 @@ class Publication:
             with self.pool.write_lock:
                 self._sync()
         latest = self.log.latest
-        assert latest is not None, "start() records the first release"
+        assert latest is not None, "a sync records the first release"
         return latest
 
     def dump(self, name: str) -> DumpFile:

@@ -42,8 +42,8 @@ class Settings(BaseSettings):
     client_query_seconds: float = Field(30.0, ge=0, description="Worker seconds a client's queries may use per "
                                         "window (0: no budget).")
     client_window_seconds: float = Field(60.0, gt=0, description="The window of that budget, in seconds.")
-    releases_path: Path | None = Field(None, description="Directory of the release log (default: beside an "
-                                       "on-disk store, else in memory); replicas of one store share one.")
+    shared_path: Path | None = Field(None, description="Directory that replicas of one remote store share: the "
+                                     "release log, and a mark of each write (default: none).")
     release_interval: float = Field(60.0, gt=0, description="Seconds between looks for writes to record as a release.")
     log_format: Literal["json", "text"] = Field("json", description="Logs as JSON lines or as plain text.")
     slow_query_seconds: float = Field(1.0, ge=0, description="Queries slower than this are logged and counted.")

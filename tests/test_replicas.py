@@ -50,7 +50,7 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory, store: EmbeddedStore) -> 
 def environment(oxigraph: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The settings every replica gets: the store, the write token, one shared release log."""
     return {"ECRN_REMOTE_QUERY_URL": f"{oxigraph}/query", "ECRN_REMOTE_UPDATE_URL": f"{oxigraph}/update",
-            "ECRN_WRITE_TOKEN": TOKEN, "ECRN_RELEASES_PATH": str(tmp_path_factory.mktemp("releases")),
+            "ECRN_WRITE_TOKEN": TOKEN, "ECRN_SHARED_PATH": str(tmp_path_factory.mktemp("shared")),
             "ECRN_RELEASE_INTERVAL": "1"}
 
 
@@ -122,7 +122,8 @@ def test_replicas_and_workers_answer_alike(replicas: list[str]) -> None:
 
 def test_a_write_through_one_replica_is_seen_by_all(replicas: list[str]) -> None:
     """Queries see it at once; what replicas derive from the store (VoID counts, releases, dumps, search) follows
-    within the time they look for changes again (STATE_SECONDS; the release log: ECRN_RELEASE_INTERVAL)."""
+    within the time they look at the shared mark of writes again (STATE_SECONDS; the release log:
+    ECRN_RELEASE_INTERVAL)."""
     before = {url: get(url, "/.well-known/void").content for url in replicas}
     response = httpx.post(f"{replicas[0]}/sparql", content=NEW, timeout=60,
                           headers={"content-type": "application/sparql-update", "authorization": f"Bearer {TOKEN}"})

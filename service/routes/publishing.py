@@ -32,7 +32,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """After the app's own start (the pool runs): record the first release and follow the writes; at the end,
     record the last."""
     settings = app.state.settings
-    publication = Publication(app.state.store, app.state.pool, Namespaces(settings.base_iri), settings.releases_path)
+    publication = Publication(app.state.store, app.state.pool, Namespaces(settings.base_iri),
+                              settings.shared_path / "releases" if settings.shared_path else None)
     await run_blocking(publication.start, settings.release_interval)
     app.state.publication = publication
     app.state.resource_paths = ResourcePaths(app.state.pool, settings.base_iri)

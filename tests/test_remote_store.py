@@ -1,0 +1,157 @@
+"""The remote store backend against a real Oxigraph server: loading (batches, blank nodes, all or nothing), the
+command line, credentials, and the store's failures as problems."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from graph import EmbeddedStore, ValidationError, load_files
+from graph import remote as remote_module
+from graph.remote import Endpoints, RemoteStore
+from service.app import create_app
+from service.settings import Settings
+from tests.oxigraph_server import oxigraph_server
+
+pytestmark = pytest.mark.slow
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture
+def oxigraph(tmp_path: Path) -> Iterator[str]:
+    with oxigraph_server(tmp_path / "oxigraph", "--timeout-s", "3") as url:
+        yield url
+
+
+def endpoints(url: str) -> Endpoints:
+    return Endpoints(f"{url}/query", f"{url}/update")
+
+
+def canonical(quads: list[ox.Quad]) -> frozenset[str]:
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return frozenset(str(q) for q in dataset)
+
+
+def test_a_load_in_small_batches_keeps_every_blank_node_whole(oxigraph: str, store: EmbeddedStore,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 50 quads: the quads of linked blank nodes go together, so the remote graph is the staged one."""
+    monkeypatch.setattr(remote_module, "BATCH", 50)
+    remote = RemoteStore(endpoints(oxigraph))
+    sent: list[tuple[int, int]] = []
+    remote.progress = lambda done, total: sent.append((done, total))
+    graphs = [r["g"] for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows()]
+    remote.replace_graphs(store, graphs)
+    assert len(sent) > 100 and sent[-1] == (len(store), len(store))
+    assert canonical(list(remote.copy().quads_except(()))) == canonical(list(store.quads_except(())))
+    assert not remote.query("ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'urn:uuid:')) }").boolean
+
+
+def test_a_load_that_breaks_the_shapes_changes_nothing(oxigraph: str, store: EmbeddedStore) -> None:
+    remote = RemoteStore(endpoints(oxigraph))
+    graphs = [r["g"] for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows()]
+    remote.replace_graphs(store, graphs)
+    before = remote.checksum()
+    bad = Path(__file__).parents[1] / "ontology" / "examples" / "invalid" / "label-without-english.ttl"
+    with pytest.raises(ValidationError):
+        load_files(remote, [bad])
+    assert remote.checksum() == before
+
+
+def test_ecrn_kg_load_fills_the_configured_remote_store_and_says_what_it_sends(oxigraph: str,
+                                                                                store: EmbeddedStore) -> None:
+    environment = {**os.environ, "ECRN_REMOTE_QUERY_URL": f"{oxigraph}/query",
+                   "ECRN_REMOTE_UPDATE_URL": f"{oxigraph}/update"}
+    run = subprocess.run([sys.executable, "-m", "service", "load"], env=environment, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "quads to the remote store" in run.stderr and "loaded" in run.stdout
+    assert len(RemoteStore(endpoints(oxigraph))) == len(store)
+    stats = subprocess.run([sys.executable, "-m", "service", "stats"], env=environment, capture_output=True,
+                           text=True, timeout=120)
+    assert stats.returncode == 0 and "https://w3id.org/ecrn/graph/data/regions" in stats.stdout
+
+
+def test_the_store_gone_is_a_503_problem_and_not_ready(tmp_path: Path, store: EmbeddedStore) -> None:
+    with oxigraph_server(tmp_path / "gone") as url:
+        remote = RemoteStore(endpoints(url))
+        graphs = [r["g"] for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows()]
+        remote.replace_graphs(store, graphs)
+        client = TestClient(create_app(Settings(), store=remote))
+        client.__enter__()
+        assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+    try:
+        response = client.get("/sparql", params={"query": "ASK { ?s a ?o }"})
+        assert response.status_code == 503 and response.json()["type"].endswith("/store-unavailable")
+        assert "cannot be reached" in response.json()["detail"]
+        assert client.get("/ready").status_code == 503
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_a_query_past_its_time_limit_is_stopped_and_the_service_goes_on(oxigraph: str, store: EmbeddedStore) -> None:
+    """Our deadline closes the connection; the store (started with --timeout-s 3) stops its own work too."""
+    remote = RemoteStore(endpoints(oxigraph))
+    graphs = [r["g"] for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows()]
+    remote.replace_graphs(store, graphs)
+    with TestClient(create_app(Settings(query_timeout=1), store=remote)) as client:
+        response = client.get("/sparql", params={"query": CARTESIAN})
+        assert response.status_code == 503 and response.json()["type"].endswith("/query-timeout")
+        assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+
+
+class _Guard(BaseHTTPRequestHandler):
+    """A store behind HTTP Basic authentication: forwards to Oxigraph what carries the right credentials."""
+
+    upstream = ""
+    expected = "Basic " + base64.b64encode(b"reader:s3cret").decode()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        if self.headers.get("authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("www-authenticate", 'Basic realm="store"')
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        answer = httpx.post(self.upstream + self.path, content=body, timeout=30, headers={
+            k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")})
+        self.send_response(answer.status_code)
+        self.send_header("content-type", answer.headers.get("content-type", "text/plain"))
+        self.send_header("content-length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_credentials_are_sent_and_a_refusal_is_a_503(oxigraph: str, store: EmbeddedStore) -> None:
+    graphs = [r["g"] for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows()]
+    RemoteStore(endpoints(oxigraph)).replace_graphs(store, graphs)
+    _Guard.upstream = oxigraph
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Guard)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    guarded = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        right = Settings(remote_query_url=f"{guarded}/query", remote_user="reader", remote_password="s3cret")
+        with TestClient(create_app(right)) as client:
+            assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+        wrong = RemoteStore(Endpoints(f"{guarded}/query", None, "reader", "wrong"))
+        with TestClient(create_app(Settings(), store=wrong)) as client:
+            response = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+            assert response.status_code == 503 and "credentials" in response.json()["detail"]
+            assert "s3cret" not in response.text and "wrong" not in response.text
+    finally:
+        server.shutdown()

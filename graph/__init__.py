@@ -1,6 +1,6 @@
 """Load, validate and store the ECRN knowledge graph. Knows nothing of HTTP."""
 
-from graph import backups, guard, writes
+from graph import backups, guard, harvest, ordering, writes
 from graph.errors import (
     GraphError,
     NamedQueryError,
@@ -59,10 +59,12 @@ __all__ = [
     "ValidationError",
     "backups",
     "guard",
+    "harvest",
     "load_default",
     "load_files",
     "load_named_queries",
     "open_store",
+    "ordering",
     "validate_files",
     "writes",
 ]

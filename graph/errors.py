@@ -13,6 +13,8 @@ GraphError
 ├── UpdateDatasetError  the protocol's using-graph-uri clashes with the update's own USING/WITH
 ├── NamedQueryError     a named query is unknown, or its parameters are missing or ill-typed
 ├── UnrepresentableError  an answer that the format asked for cannot carry (XML 1.0 and a control character, …)
+├── HarvestError        a harvest that cannot be done (an unknown recipe, a refused query, no cache): nothing changed
+│   └── EndpointUnavailableError  its endpoint cannot be reached, fails or answers what cannot be read
 └── StoreError          the store cannot be opened, read or written
 """
 
@@ -105,3 +107,11 @@ class UnrepresentableError(GraphError):
 
 class StoreError(GraphError):
     """The store cannot be opened, read or written."""
+
+
+class HarvestError(GraphError):
+    """A harvest that cannot be done (an unknown recipe, a refused query, a failure with no cache): nothing changed."""
+
+
+class EndpointUnavailableError(HarvestError):
+    """An endpoint that cannot be reached, times out, fails (5xx) or answers what cannot be read."""

@@ -11,14 +11,12 @@ harvest is loaded instead. Harvested data is about IRIs outside the graph's own 
 
 from __future__ import annotations
 
-import ast
 import http.client
 import json
 import math
 import urllib.error
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -26,9 +24,10 @@ from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
 from graph.entailment import entail_all
-from graph.errors import GraphError, ParseError
-from graph.lexer import tokens
+from graph.errors import EndpointUnavailableError, HarvestError, ParseError
+from graph.named_queries import with_block
 from graph.namespaces import Namespaces
+from graph.remote import said
 from graph.store import EmbeddedStore, Store
 from graph.terms import ABSOLUTE_IRI
 
@@ -40,14 +39,6 @@ FORMATS = {"text/turtle": "turtle", "application/n-triples": "ntriples", "text/p
 PROLOGUE = ("PREFIX prov: <http://www.w3.org/ns/prov#>\nPREFIX dcterms: <http://purl.org/dc/terms/>\n"
             "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n")
 SPARQL_QUERY = "http://www.iana.org/assignments/media-types/application/sparql-query"
-
-
-class HarvestError(GraphError):
-    """A harvest that cannot be done (an unknown recipe, a refused query, a failure with no cache): nothing changed."""
-
-
-class EndpointUnavailableError(HarvestError):
-    """An endpoint that cannot be reached, times out, fails (5xx) or answers what cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -162,9 +153,9 @@ def fetch(endpoint: str, query: str, timeout: float) -> tuple[bytes, str]:
         finally:
             response.close()
     except EndPointInternalError as error:
-        raise EndpointUnavailableError(f"{endpoint} failed: {_said(error)}") from None
+        raise EndpointUnavailableError(f"{endpoint} failed: {said(error)}") from None
     except SPARQLWrapperException as error:  # 400, 401, 404, 414: the endpoint will not answer this query
-        raise HarvestError(f"{endpoint} refused the query: {_said(error)}") from None
+        raise HarvestError(f"{endpoint} refused the query: {said(error)}") from None
     except urllib.error.HTTPError as error:
         if error.code in (408, 429) or error.code >= 500:
             raise EndpointUnavailableError(f"{endpoint} failed: HTTP {error.code} {error.reason}") from None
@@ -226,26 +217,15 @@ def _apply(store: Store, harvests: list[Harvest], ns: Namespaces) -> None:
 
 
 def _with_values(text: str, block: str, name: str) -> str:
-    """`text` with `block` just inside the '{' of its WHERE clause."""
-    for where, after in pairwise(tokens(text)):
-        if where.keyword == "WHERE" and where.depth == 0 and after.text == "{":
-            return f"{text[:after.start + 1]}\n  {block}{text[after.start + 1:]}"
-    raise HarvestError(f"recipe {name}: no 'WHERE {{' to put the VALUES block in")
+    found = with_block(text, block)
+    if found is None:
+        raise HarvestError(f"recipe {name}: no 'WHERE {{' to put the VALUES block in")
+    return found
 
 
 def _check_endpoint(endpoint: str) -> None:
     if not (endpoint.startswith(("http://", "https://")) and ABSOLUTE_IRI.match(endpoint)):
         raise HarvestError(f"the endpoint must be an http(s) URL: {endpoint!r}")
-
-
-def _said(error: SPARQLWrapperException) -> str:
-    """What the endpoint said (SPARQLWrapper keeps it only in its message, as a bytes literal), on one line."""
-    head, _, said = str(error).partition("\n\nResponse:\n")
-    try:
-        text = ast.literal_eval(said).decode("utf-8", "replace") if said else head
-    except (ValueError, SyntaxError, AttributeError):
-        text = said or head
-    return " ".join(text.split())[:500]
 
 
 def _string(text: str) -> str:

@@ -124,11 +124,19 @@ class NamedQuery:
 
 def with_values(text: str, bound: dict[str, Term], name: str) -> str:
     """`text` with a VALUES block of `bound` just inside the '{' of its WHERE clause."""
+    block = f"VALUES ({' '.join('?' + v for v in bound)}) {{ ({' '.join(map(_sparql, bound.values()))}) }}"
+    found = with_block(text, block)
+    if found is None:
+        raise NamedQueryError(f"{name}: no 'WHERE {{' to bind the parameters' defaults in")
+    return found
+
+
+def with_block(text: str, block: str) -> str | None:
+    """`text` with `block` just inside the '{' of its WHERE clause; None when it has no 'WHERE {'."""
     for where, after in pairwise(tokens(text)):
         if where.keyword == "WHERE" and where.depth == 0 and after.text == "{":
-            block = f"VALUES ({' '.join('?' + v for v in bound)}) {{ ({' '.join(map(_sparql, bound.values()))}) }}"
             return f"{text[:after.start + 1]}\n  {block}{text[after.start + 1:]}"
-    raise NamedQueryError(f"{name}: no 'WHERE {{' to bind the parameters' defaults in")
+    return None
 
 
 _CLAUSE_ENDS = frozenset({"WHERE", "HAVING", "LIMIT", "OFFSET", "VALUES", "FROM"})

@@ -70,11 +70,12 @@ class RemoteStore:
     """A SPARQL 1.1 triplestore reached over HTTP."""
 
     path = None  # nothing of it lives on this machine
-    updates_see_union = True  # it serves the union as default graph, to updates too (see the module)
 
-    def __init__(self, endpoints: Endpoints, timeout: float = 30.0) -> None:
+    def __init__(self, endpoints: Endpoints, timeout: float = 30.0, union: bool = True) -> None:
+        """`union`: the store serves the union of its graphs as default graph, to updates too (see the module)."""
         self.endpoints = endpoints
         self.timeout = timeout
+        self.updates_see_union = union
         self.progress: Progress | None = None  # told of each batch a load sends
 
     def __len__(self) -> int:
@@ -177,12 +178,12 @@ class RemoteStore:
         try:
             return wrapper.query().response
         except QueryBadFormed as error:
-            message = _message(error)
+            message = said(error)
             raise (QuerySyntaxError(message) if failure is QueryError else failure(message)) from None
         except Unauthorized:
             raise StoreError("the remote store refused the configured credentials") from None
         except SPARQLWrapperException as error:
-            raise failure(f"the remote store failed: {_message(error)}") from None
+            raise failure(f"the remote store failed: {said(error)}") from None
         except urllib.error.HTTPError as error:
             raise _http_error(error, failure) from None
         except (urllib.error.URLError, OSError) as error:
@@ -279,13 +280,13 @@ def _written(batch: dict[str, list[ox.Triple]]) -> dict[str, str]:
     return {g: (ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) or b"").decode() for g, ts in batch.items()}
 
 
-def _message(error: SPARQLWrapperException) -> str:
-    """The store's own message (its parser's, for a malformed request), without SPARQLWrapper's preamble."""
-    _, _, body = str(error).partition("Response:\n")
+def said(error: SPARQLWrapperException) -> str:
+    """What the endpoint said (SPARQLWrapper keeps it only in its message, as a bytes literal), on one line."""
+    head, _, body = str(error).partition("\n\nResponse:\n")
     try:
-        text = ast.literal_eval(body).decode("utf-8", "replace") if body else error.msg
-    except (ValueError, SyntaxError):
-        text = body
+        text = ast.literal_eval(body).decode("utf-8", "replace") if body else head
+    except (ValueError, SyntaxError, AttributeError):
+        text = body or head
     return " ".join(text.split())[:1000]
 
 

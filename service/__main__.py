@@ -1,4 +1,4 @@
-"""The `ecrn-kg` command: serve, load, validate, query, export, stats, get, backup, restore."""
+"""The `ecrn-kg` command: serve, load, validate, query, export, stats, get, backup, restore, harvest."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from graph import (
     ValidationError,
     backups,
     load_files,
+    ordering,
     validate_files,
 )
 from graph import harvest as harvesting
@@ -146,7 +147,7 @@ def query(sparql: Annotated[str, typer.Argument(help="A SPARQL query, or the pat
           store: StoreOption = None) -> None:
     """Run a SPARQL query and print the result (SELECT/ASK: JSON; CONSTRUCT/DESCRIBE: Turtle by default)."""
     text = Path(sparql).read_text(encoding="utf-8") if sparql.endswith(".rq") else sparql
-    result = _open(store).query(text, prefixes=Namespaces(_settings(store).base_iri).prefixes())
+    result = _open(store).query(ordering.total_order(text), prefixes=Namespaces(_settings(store).base_iri).prefixes())
     fmt = format.value if format else ("turtle" if result.kind == "graph" else "json")
     graph_format = fmt in ("turtle", "ntriples", "jsonld")
     if graph_format != (result.kind == "graph"):

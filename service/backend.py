@@ -18,7 +18,7 @@ def remote_store(settings: Settings) -> RemoteStore | None:
         return None
     password = settings.remote_password.get_secret_value() if settings.remote_password else None
     endpoints = Endpoints(settings.remote_query_url, settings.remote_update_url, settings.remote_user, password)
-    return RemoteStore(endpoints, settings.query_timeout)
+    return RemoteStore(endpoints, settings.query_timeout, settings.union_default_graph)
 
 
 def open_backend(settings: Settings) -> Backend:

@@ -31,13 +31,13 @@ def executable() -> str:
 
 
 @contextmanager
-def oxigraph_server(location: Path, *options: str) -> Iterator[str]:
-    """`oxigraph serve --location DIR --union-default-graph` (as ecrn-kg's union default graph expects), more
-    `options` if given; yield its base URL (/query, /update, /store under it)."""
+def oxigraph_server(location: Path, *options: str, union: bool = True) -> Iterator[str]:
+    """`oxigraph serve --location DIR --union-default-graph` (as ecrn-kg's union default graph expects; without it
+    if not `union`), more `options` if given; yield its base URL (/query, /update, /store under it)."""
     port = free_port()
     process = subprocess.Popen(
-        [executable(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph",
-         *options], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [executable(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+         *(["--union-default-graph"] if union else []), *options], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

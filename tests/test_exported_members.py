@@ -10,8 +10,8 @@ def test_graph_exports_exactly_the_documented_members() -> None:
         "QueryResult", "QuerySyntaxError", "QueryTimeoutError", "QueryTooComplexError", "RemoteAccessRefusedError",
         "RemoteEndpointError",
         "Report", "Stats", "Store", "StoreError", "Term", "UnrepresentableError", "UpdateDatasetError", "UpdateError",
-        "ValidationError", "backups", "guard", "load_default", "load_files",
-        "load_named_queries", "open_store", "validate_files", "writes",
+        "ValidationError", "backups", "guard", "harvest", "load_default", "load_files",
+        "load_named_queries", "open_store", "ordering", "validate_files", "writes",
     ])
     for name in graph.__all__:
         assert hasattr(graph, name), name

@@ -15,7 +15,8 @@ from rdflib.plugins.sparql import prepareQuery
 from typer.testing import CliRunner, Result
 
 from graph import EmbeddedStore, Namespaces, assets
-from graph.harvest import RECIPES, HarvestError, Recipe, cache_for, graph_of, harvest, recipes
+from graph.errors import HarvestError
+from graph.harvest import RECIPES, Recipe, cache_for, graph_of, harvest, recipes
 from service.__main__ import cli
 from tests.conftest import free_port
 from tests.oxigraph_server import oxigraph_server

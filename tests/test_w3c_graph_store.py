@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urljoin
@@ -39,9 +40,12 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
 from graph import EmbeddedStore
+from graph.remote import Endpoints, RemoteStore
 from service.app import create_app
+from service.backend import Backend
 from service.settings import Settings
 from tests.conftest import serve_in_thread
+from tests.oxigraph_server import oxigraph_server
 from tests.test_w3c_protocol import CNT, HT, MF, RDF_TYPES
 
 GSP = (Path(__file__).resolve().parents[2] / "shared" / "w3c-rdf-tests" / "sparql" / "sparql11"
@@ -184,12 +188,17 @@ ENTRIES = load_manifest()
 PARAMS = [pytest.param(entry, id=entry.id) for entry in ENTRIES]
 
 
-@pytest.fixture(scope="module")
-def gsp_server() -> Iterator[str]:
-    """A real uvicorn server on loopback serving a fresh, empty in-memory store that accepts writes."""
-    app = create_app(Settings(write_token=TOKEN, query_workers=2), store=EmbeddedStore())
-    with serve_in_thread(app) as url:
-        yield url
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def gsp_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn server on loopback serving a fresh, empty store that accepts writes: in memory, and a remote
+    Oxigraph server."""
+    with ExitStack() as stack:
+        store: Backend = EmbeddedStore()
+        if request.param == "remote":
+            url = stack.enter_context(oxigraph_server(tmp_path_factory.mktemp("w3c-graph-store")))
+            store = RemoteStore(Endpoints(f"{url}/query", f"{url}/update"))
+        yield stack.enter_context(serve_in_thread(create_app(Settings(write_token=TOKEN, query_workers=2),
+                                                             store=store)))
 
 
 def reset(client: httpx.Client) -> None:

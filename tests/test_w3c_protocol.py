@@ -18,6 +18,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -30,9 +31,12 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.sparql.parser import parseUpdate
 
 from graph import EmbeddedStore
+from graph.remote import Endpoints, RemoteStore
 from service.app import create_app
+from service.backend import Backend
 from service.settings import Settings
 from tests.conftest import serve_in_thread
+from tests.oxigraph_server import oxigraph_server
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "shared" / "w3c-rdf-tests" / "sparql" / "sparql11" / "protocol"
 MANIFEST = PROTOCOL / "manifest.ttl"
@@ -112,13 +116,17 @@ def load_manifest() -> list[Entry]:
 ENTRIES = load_manifest()
 
 
-@pytest.fixture(scope="module")
-def w3c_server() -> Iterator[str]:
-    """A real uvicorn server on loopback serving a fresh, empty in-memory store that accepts updates."""
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def w3c_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn server on loopback serving a fresh, empty store that accepts updates: in memory, and a remote
+    Oxigraph server (its plain default graph, as the protocol's tests expect)."""
     settings = Settings(write_token=TOKEN, query_workers=2, union_default_graph=False)
-    app = create_app(settings, store=EmbeddedStore())
-    with serve_in_thread(app) as url:
-        yield url
+    with ExitStack() as stack:
+        store: Backend = EmbeddedStore()
+        if request.param == "remote":
+            url = stack.enter_context(oxigraph_server(tmp_path_factory.mktemp("w3c-protocol"), union=False))
+            store = RemoteStore(Endpoints(f"{url}/query", f"{url}/update"), union=False)
+        yield stack.enter_context(serve_in_thread(create_app(settings, store=store)))
 
 
 def is_update(request: Request) -> bool:

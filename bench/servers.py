@@ -301,83 +301,35 @@ class EcrnKgMemory(EcrnKg):
     def start(self, data: Path) -> Started:
         port = free_port()
         started = time.perf_counter()
-        self.serve_data(data, port, self.env)
+        self.serve_data(data, port, self.env, self.workers)
         return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
                        note=f"commit {ecrn_kg_version()}; load time includes start-up and loading the ChemClust graph")
 
-    def serve_data(self, data: Path, port: int, env: dict[str, str]) -> None:
-        """`ecrn-kg serve --data FILE --no-validate [--workers N]`; return when every worker has started."""
-        argv = [str(self.exe), "serve", "--data", str(data), "--no-validate", "--host", HOST, "--port", str(port)]
-        self.serve(argv + (["--workers", str(self.workers)] if self.workers > 1 else []),
-                   f"http://{HOST}:{port}/sparql", env)
-        if self.workers > 1:
-            self.wait_for_workers()
+    def serve_data(self, data: Path | None, port: int, env: dict[str, str], workers: int) -> None:
+        """`ecrn-kg serve [--data FILE --no-validate] [--workers N]`; return when every worker has started."""
+        argv = [str(self.exe), "serve", "--host", HOST, "--port", str(port)]
+        argv += ["--data", str(data), "--no-validate"] if data else []
+        self.serve(argv + (["--workers", str(workers)] if workers > 1 else []), f"http://{HOST}:{port}/sparql", env)
+        if workers > 1:
+            self.wait_for_workers(workers)
 
-    def wait_for_workers(self) -> None:
+    def wait_for_workers(self, workers: int) -> None:
         """Wait (bounded) until each uvicorn worker has logged the end of its start-up (its own load)."""
         label = f"{self.name}-serve"
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 raise ServerError(f"{label} exited:\n{self.procs.log_tail(label)}")
-            if self.procs.log_text(label).lower().count("application startup complete") >= self.workers:
+            if self.procs.log_text(label).lower().count("application startup complete") >= workers:
                 return
             time.sleep(0.2)
-        raise ServerError(f"{label}: not all {self.workers} workers started within {self.timeout:.0f} s")
+        raise ServerError(f"{label}: not all {workers} workers started within {self.timeout:.0f} s")
 
 
 class EcrnKgMemoryW4(EcrnKgMemory):
     name = "ecrn-kg-mem-w4"
     notes = ("the same with --workers 4: four uvicorn workers, each loads its own copy in memory and has its own "
              "query workers (load = start until all four have started)")
-    workers = 4
-
-
-class EcrnKgRemote(EcrnKgMemory):
-    name = "ecrn-kg-remote"
-    notes = ("oxigraph serve --location DIR --union-default-graph (RocksDB), then ecrn-kg serve --data FILE "
-             "--no-validate with ECRN_REMOTE_QUERY_URL/ECRN_REMOTE_UPDATE_URL pointing to it, which loads the "
-             "ChemClust graph and FILE into it (load = ecrn-kg start until it answers), ECRN_ANSWER_CACHE_BYTES=0; "
-             "RSS, PSS and CPU are of both servers")
-
-    def __init__(self, procs: Processes, workdir: Path, timeout: float) -> None:
-        super().__init__(procs, workdir, timeout)
-        self.triplestore: subprocess.Popen[bytes] | None = None
-
-    def start(self, data: Path) -> Started:
-        store, store_port, port = self.fresh_store(), free_port(), free_port()
-        remote = f"http://{HOST}:{store_port}"
-        self.triplestore = self.spawn_answering("oxigraph", [
-            str(oxigraph_exe()), "serve", "--location", str(store), "--union-default-graph",
-            "--bind", f"{HOST}:{store_port}"], f"{remote}/query")
-        started = time.perf_counter()
-        self.serve_data(data, port, {**self.env, "ECRN_REMOTE_QUERY_URL": f"{remote}/query",
-                                     "ECRN_REMOTE_UPDATE_URL": f"{remote}/update"})
-        return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
-                       note=f"commit {ecrn_kg_version()}; load time includes start-up and loading the ChemClust "
-                            "graph; store MiB: Oxigraph's directory")
-
-    def cpu_seconds(self) -> float | None:
-        if self.proc is None or self.triplestore is None:
-            return None
-        ours, theirs = group_cpu_seconds(self.proc.pid), group_cpu_seconds(self.triplestore.pid)
-        return None if ours is None or theirs is None else ours + theirs
-
-    def stop(self) -> Memory | None:
-        """Stop ecrn-kg, then the triplestore; the memory of both, read just before."""
-        used = super().stop()
-        if self.triplestore is None:
-            return used
-        store_used = memory(self.triplestore.pid)
-        self.procs.stop(self.triplestore)
-        self.triplestore = None
-        return store_used if used is None else used + store_used
-
-
-class EcrnKgRemoteW4(EcrnKgRemote):
-    name = "ecrn-kg-remote-w4"
-    notes = ("the same with --workers 4: four uvicorn workers on the one remote store; each loads the ChemClust "
-             "graph and FILE into it at start (load = start until all four have started)")
     workers = 4
 
 
@@ -428,6 +380,61 @@ class RdflibEndpoint(Server):
         self.serve([str(self.exe), "serve", str(data), "--host", HOST, "--port", str(port)], f"http://{HOST}:{port}/")
         return Started(f"http://{HOST}:{port}/", time.perf_counter() - started,
                        note="load time includes Python start-up")
+
+
+class EcrnKgRemote(EcrnKgMemory):
+    name = "ecrn-kg-remote"
+    notes = ("oxigraph serve --location DIR --union-default-graph (RocksDB), then ecrn-kg serve --data FILE "
+             "--no-validate with ECRN_REMOTE_QUERY_URL/ECRN_REMOTE_UPDATE_URL pointing to it, which loads the "
+             "ChemClust graph and FILE into it (load = ecrn-kg start until it answers), ECRN_ANSWER_CACHE_BYTES=0; "
+             "RSS, PSS and CPU are of both servers")
+
+    def __init__(self, procs: Processes, workdir: Path, timeout: float) -> None:
+        super().__init__(procs, workdir, timeout)
+        self.triplestore: subprocess.Popen[bytes] | None = None
+
+    def start(self, data: Path) -> Started:
+        """Start the triplestore, load it by one ecrn-kg process serving `data`; with several workers, serve it
+        again with them (not loading: concurrent loads by the workers race, see bench/README.md)."""
+        store, store_port, port = self.fresh_store(), free_port(), free_port()
+        remote = f"http://{HOST}:{store_port}"
+        self.triplestore = self.spawn_answering("oxigraph", [
+            str(oxigraph_exe()), "serve", "--location", str(store), "--union-default-graph",
+            "--bind", f"{HOST}:{store_port}"], f"{remote}/query")
+        env = {**self.env, "ECRN_REMOTE_QUERY_URL": f"{remote}/query", "ECRN_REMOTE_UPDATE_URL": f"{remote}/update"}
+        started = time.perf_counter()
+        self.serve_data(data, port, env, 1)
+        seconds, note = time.perf_counter() - started, f"commit {ecrn_kg_version()}; load time includes start-up"
+        if self.workers > 1:
+            assert self.proc is not None
+            self.procs.stop(self.proc)
+            port, restarted = free_port(), time.perf_counter()
+            self.serve_data(None, port, env, self.workers)
+            note += f"; then {self.workers} workers served the store, started in {time.perf_counter() - restarted:.1f}s"
+        return Started(f"http://{HOST}:{port}/sparql", seconds, note=f"{note}; store MiB: Oxigraph's directory")
+
+    def cpu_seconds(self) -> float | None:
+        if self.proc is None or self.triplestore is None:
+            return None
+        ours, theirs = group_cpu_seconds(self.proc.pid), group_cpu_seconds(self.triplestore.pid)
+        return None if ours is None or theirs is None else ours + theirs
+
+    def stop(self) -> Memory | None:
+        """Stop ecrn-kg, then the triplestore; the memory of both, read just before."""
+        used = super().stop()
+        if self.triplestore is None:
+            return used
+        store_used = memory(self.triplestore.pid)
+        self.procs.stop(self.triplestore)
+        self.triplestore = None
+        return store_used if used is None else used + store_used
+
+
+class EcrnKgRemoteW4(EcrnKgRemote):
+    name = "ecrn-kg-remote-w4"
+    notes = ("the same store, loaded the same way by one ecrn-kg process (load s), which is then stopped; then "
+             "ecrn-kg serve --workers 4 (no --data) on it: four uvicorn workers, each with its own query slots")
+    workers = 4
 
 
 SERVERS: dict[str, type[Server]] = {

@@ -1,13 +1,16 @@
-"""Soak: the load of bench/load.py for a long time (default 1 h), sampling the server's resident memory, threads and
-open file descriptors every 10 s from /proc; prints the RSS growth after warm-up and whether threads and fds stay
+"""Soak: the load of bench/load.py for a long time (default 1 h), sampling the server's memory, threads and open
+file descriptors every 10 s from /proc; prints the memory growth after warm-up and whether threads and fds stay
 flat.
 
     .venv/bin/python bench/soak.py                                  # 16 clients, 1 h, 5 min warm-up
     .venv/bin/python bench/soak.py --duration 10m --warmup 2m --runaway 4 --bad-rate 10
 
 The main process (uvicorn, the store) is sampled apart from its children (query workers, the fork server and
-sandboxes of an on-disk store), whose figures are summed. RSS growth compares the mean of the last
-`--window` samples with the mean of the first `--window` samples after the warm-up (target < 10 %). Threads and
+sandboxes of an on-disk store), whose figures are summed. Memory is RSS and PSS: a forked worker shares the main
+process's pages, which RSS counts in full in each process (so a worker forked later, from a larger main process,
+adds its RSS though it costs little memory); PSS splits shared pages between the processes, so the sum of PSS is
+the memory the server uses. Growth compares the mean of the last `--window` samples with the mean of the first
+`--window` samples after the warm-up, of the main process's RSS and of the total PSS (target < 10 %). Threads and
 fds are flat when their maximum in the last third of the run after warm-up is no higher than in its first third.
 Exit status 1 when a good client saw an error, a bad request got a 5xx or no answer, or a target is missed.
 Every option of load.py applies; with --out the JSON also holds every sample.
@@ -37,16 +40,23 @@ class Usage:
 
     at: float  # seconds since the traffic started
     main_rss_mib: float
+    main_pss_mib: float
     main_threads: int
     main_fds: int
     children: int
     children_rss_mib: float
+    children_pss_mib: float
     children_threads: int
     children_fds: int
+    children_pids: tuple[int, ...] = ()
 
     @property
     def total_rss_mib(self) -> float:
         return self.main_rss_mib + self.children_rss_mib
+
+    @property
+    def total_pss_mib(self) -> float:
+        return self.main_pss_mib + self.children_pss_mib
 
 
 def _status(pid: int) -> dict[str, str]:
@@ -64,18 +74,27 @@ def _fds(pid: int) -> int:
         return 0
 
 
-def process_usage(pid: int) -> tuple[float, int, int]:
-    """RSS in MiB, threads and open fds of one process (zeros when it is gone)."""
+def _pss_kib(pid: int) -> int:
+    try:
+        text = (Path("/proc") / str(pid) / "smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")), 0)
+
+
+def process_usage(pid: int) -> tuple[float, float, int, int]:
+    """RSS and PSS in MiB, threads and open fds of one process (zeros when it is gone)."""
     status = _status(pid)
     rss_kib = int(status.get("VmRSS", "0 kB").split()[0])
-    return rss_kib / 1024, int(status.get("Threads", "0")), _fds(pid)
+    return rss_kib / 1024, _pss_kib(pid) / 1024, int(status.get("Threads", "0")), _fds(pid)
 
 
 def sample(main: int, at: float) -> Usage:
     """The main process and the sum of the other processes of its group."""
-    children = [process_usage(pid) for pid in group(main) if pid != main]
-    return Usage(at, *process_usage(main), len(children), sum(c[0] for c in children),
-                 sum(c[1] for c in children), sum(c[2] for c in children))
+    pids = tuple(pid for pid in group(main) if pid != main)
+    children = [process_usage(pid) for pid in pids]
+    return Usage(at, *process_usage(main), len(children), *(sum(c[i] for c in children) for i in range(2)),
+                 *(sum(c[i] for c in children) for i in range(2, 4)), pids)
 
 
 def sampler(every: float, samples: list[Usage]) -> load.During:
@@ -93,7 +112,7 @@ def sampler(every: float, samples: list[Usage]) -> load.During:
 def progress(u: Usage) -> str:
     return (f"{u.at:6.0f} s  main RSS {u.main_rss_mib:7.1f} MiB, {u.main_threads} threads, {u.main_fds} fds; "
             f"{u.children} children: RSS {u.children_rss_mib:7.1f} MiB, {u.children_threads} threads, "
-            f"{u.children_fds} fds")
+            f"{u.children_fds} fds; PSS in all {u.total_pss_mib:7.1f} MiB")
 
 
 def growth(values: list[float], window: int) -> float | None:
@@ -113,9 +132,10 @@ def judge(samples: list[Usage], warmup: float, window: int) -> tuple[str, bool]:
     after = [u for u in samples if u.at >= warmup]
     if len(after) < 2 * window:
         return f"only {len(after)} samples after the warm-up of {warmup:.0f} s: too few to judge", False
-    rss = {"main": [u.main_rss_mib for u in after], "children": [u.children_rss_mib for u in after],
-           "total": [u.total_rss_mib for u in after]}
-    rows = [["RSS MiB", "at warm-up", "min", "max", "last", "growth"]]
+    rss = {"main RSS": [u.main_rss_mib for u in after], "children RSS": [u.children_rss_mib for u in after],
+           "total RSS": [u.total_rss_mib for u in after], "main PSS": [u.main_pss_mib for u in after],
+           "children PSS": [u.children_pss_mib for u in after], "total PSS": [u.total_pss_mib for u in after]}
+    rows = [["memory MiB", "at warm-up", "min", "max", "last", "growth"]]
     grown: dict[str, float | None] = {}
     for name, values in rss.items():
         grown[name] = growth(values, window)
@@ -124,14 +144,16 @@ def judge(samples: list[Usage], warmup: float, window: int) -> tuple[str, bool]:
     counts = {"main threads": [u.main_threads for u in after], "main fds": [u.main_fds for u in after],
               "children threads": [u.children_threads for u in after], "children fds": [u.children_fds for u in after],
               "children": [u.children for u in after]}
+    replaced = len({pid for u in after for pid in u.children_pids} - set(after[0].children_pids))
     rows2 = [["count", "at warm-up", "min", "max", "last", "flat"]]
     rows2 += [[name, str(v[0]), str(min(v)), str(max(v)), str(v[-1]), "yes" if flat(v) else "NO"]
               for name, v in counts.items()]
-    memory_ok = all(g is not None and g < GROWTH_TARGET for g in (grown["main"], grown["total"]))
+    memory_ok = all(g is not None and g < GROWTH_TARGET for g in (grown["main RSS"], grown["total PSS"]))
     counts_ok = all(flat(counts[k]) for k in ("main threads", "main fds", "children fds"))
-    verdict = (f"RSS growth after warm-up: main {num(pct(grown['main']), ' %')}, total {num(pct(grown['total']), ' %')}"
-               f" (target < {100 * GROWTH_TARGET:g} %): {'met' if memory_ok else 'MISSED'}; threads and fds "
-               f"{'flat' if counts_ok else 'NOT flat'}")
+    verdict = (f"memory growth after warm-up: main RSS {num(pct(grown['main RSS']), ' %')}, total PSS "
+               f"{num(pct(grown['total PSS']), ' %')} (target < {100 * GROWTH_TARGET:g} %): "
+               f"{'met' if memory_ok else 'MISSED'}; threads and fds {'flat' if counts_ok else 'NOT flat'}; "
+               f"{replaced} workers started after the warm-up (replacing others)")
     return f"{table(rows, {1, 2, 3, 4, 5})}\n{table(rows2, {1, 2, 3, 4})}\n{verdict}", memory_ok and counts_ok
 
 

@@ -21,7 +21,7 @@ import os
 import queue
 import shutil
 import signal
-import stat
+import sys
 import tempfile
 import threading
 import time
@@ -65,25 +65,35 @@ class Job:
     substitutions: dict[str, Term] = field(default_factory=dict)  # named-query parameters, bound as terms
 
 
-def _close_inherited_sockets(keep: Connection) -> None:
-    """Close every socket a forked child inherited (but stdio and its own end of the pipe to the parent).
+def _close_inherited(keep: Connection) -> None:
+    """Close every descriptor a forked child inherited: all but stdio, its own end of the pipe to the parent and the
+    sentinel multiprocessing gave it.
 
     A fork copies all of the parent's descriptors: the parent's end of this very pipe (the child would never read
-    EOF, so it would outlive a parent killed by SIGKILL), other workers' pipes, and the server's listening socket
-    and client connections (a connection the server closes would stay open while a copy lives here: the client
-    never sees the close, and a request it then sends on that connection is never answered).
+    EOF, so it would outlive a parent killed by SIGKILL), other workers' pipes and sentinels (a worker forked later
+    would hold more of them than the first ones), and the server's listening socket and client connections (a
+    connection the server closes would stay open while a copy lives here: the client never sees the close, and a
+    request it then sends on that connection is never answered).
     """
+    parent = multiprocessing.parent_process()
+    kept = {0, 1, 2, keep.fileno(), parent.sentinel if parent else -1}
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # multiprocessing gives the child a /dev/null
+        kept.add(sys.stdin.fileno())
     folder = Path("/proc/self/fd") if Path("/proc/self/fd").is_dir() else Path("/dev/fd")
     for fd in [int(entry) for entry in os.listdir(folder)]:
-        with contextlib.suppress(OSError):  # e.g. the listing's own descriptor, closed by now
-            if fd > 2 and fd != keep.fileno() and stat.S_ISSOCK(os.fstat(fd).st_mode):
+        if fd not in kept:
+            with contextlib.suppress(OSError):  # e.g. the listing's own descriptor, closed by now
                 os.close(fd)
+
+
+def _serve_forked(conn: Connection, store: EmbeddedStore) -> None:
+    _close_inherited(conn)
+    _serve(conn, store)
 
 
 def _serve(conn: Connection, store: EmbeddedStore) -> None:
     """A worker's loop: one job in; out ('ok', (Answer with the first chunk of its body, more)), then when more
     ('chunk', bytes)… ('end', None); or ('error', GraphError)."""
-    _close_inherited_sockets(conn)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
@@ -111,15 +121,22 @@ def _serve(conn: Connection, store: EmbeddedStore) -> None:
 
 
 def _serve_checkpoint(conn: Connection, path: Path) -> None:
+    _close_inherited(conn)
     _serve(conn, EmbeddedStore(path, read_only=True))
 
 
 def _sandboxed_checkpoint(conn: Connection, path: Path, function: Callable[..., object], args: tuple[object]) -> None:
-    sandboxed(conn, EmbeddedStore(path), function, args)
+    _close_inherited(conn)
+    _sandbox(conn, EmbeddedStore(path), function, args)
 
 
 def sandboxed(conn: Connection, store: EmbeddedStore, function: Callable[..., object], args: tuple[object]) -> None:
-    _close_inherited_sockets(conn)
+    """A sandbox forked with a store in memory: run `function(store, *args)`, send back what it gives."""
+    _close_inherited(conn)
+    _sandbox(conn, store, function, args)
+
+
+def _sandbox(conn: Connection, store: EmbeddedStore, function: Callable[..., object], args: tuple[object]) -> None:
     try:
         conn.send(("ok", function(store, *args)))
     except GraphError as error:
@@ -214,7 +231,7 @@ class _Worker:
         if self.checkpoint:
             self.process = _process(_serve_checkpoint, (child, self.checkpoint), "ecrn-query-worker")
         else:
-            self.process = _process(_serve, (child, store), "ecrn-query-worker")
+            self.process = _process(_serve_forked, (child, store), "ecrn-query-worker")
         child.close()
         self.generation = generation
         self.long = False  # it ran a long query, at the lowest priority (which it cannot raise again): replace it

@@ -53,6 +53,25 @@ def test_a_forked_worker_keeps_no_socket_but_its_own_pipe() -> None:
             end.close()
 
 
+def test_a_replacement_worker_holds_no_more_descriptors_than_the_first_ones() -> None:
+    """Found by the soak: a worker forked later inherited the other workers' pipes and sentinels; now every worker
+    keeps stdio, its pipe, its sentinel and its /dev/null stdin."""
+    pool = QueryPool(EmbeddedStore(), 2)
+    pool.start()
+    try:
+        first = list(pool._idle.queue)
+        for _ in range(2):
+            assert pool.select(ASK, 30) == []
+        counts = {len(os.listdir(f"/proc/{w.process.pid}/fd")) for w in first}
+        for _ in range(3):
+            pool._replace(pool._idle.get())
+        later = [w for w in pool._idle.queue if w not in first]
+        assert len(later) == 2 and all(pool.select(ASK, 30) == [] for _ in later)
+        assert {len(os.listdir(f"/proc/{w.process.pid}/fd")) for w in later} == counts == {6}
+    finally:
+        pool.close()
+
+
 def test_workers_end_when_the_process_that_forked_them_is_killed() -> None:
     parent = subprocess.Popen([sys.executable, "-c", POOL_IN_A_CHILD], stdout=subprocess.PIPE, text=True)
     try:

@@ -1,7 +1,8 @@
 """A remote SPARQL 1.1 triplestore as the store: queries and updates by the SPARQL Protocol (SPARQLWrapper).
 
-The remote store must serve the union of its named graphs as the default graph, as the embedded store does
-(Oxigraph: `--union-default-graph`; Fuseki: `unionDefaultGraph`; Virtuoso and GraphDB do by default). Answers are
+The remote store serves either the union of its named graphs as the default graph, to queries and updates, as
+the embedded store does (Oxigraph: `--union-default-graph`; Fuseki: `unionDefaultGraph`; Virtuoso and GraphDB by
+default), or its own default graph; `union` says which (ECRN_UNION_DEFAULT_GRAPH). Answers are
 read as SPARQL JSON or N-Triples, cut at the row cap while they stream in, and written again by the engine's own
 serializers, so every format, the cap and its signal are those of the embedded store. A load sends each batch in
 one SPARQL Update to temporary graphs, then moves them into place with one more: readers see the old graphs or
@@ -79,7 +80,9 @@ class RemoteStore:
         self.progress: Progress | None = None  # told of each batch a load sends
 
     def __len__(self) -> int:
-        rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }").rows()
+        """Quads in named graphs, and in the default graph of a store that does not serve the union as it."""
+        pattern = "{ GRAPH ?g { ?s ?p ?o } }" + ("" if self.updates_see_union else " UNION { ?s ?p ?o }")
+        rows = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}").rows()
         return int(rows[0]["n"])
 
     def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
@@ -115,9 +118,13 @@ class RemoteStore:
         return stats_of(self)
 
     def copy(self, deadline: float | None = None) -> EmbeddedStore:
-        """The quads of every named graph, in a new in-memory store (blank nodes keep the remote store's labels)."""
+        """The store's quads in a new in-memory store (blank nodes keep the remote store's labels): every named
+        graph, and the default graph of a store that does not serve the union as its default graph."""
         local = EmbeddedStore()
         local.add_quads(self._quads("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", deadline))
+        if not self.updates_see_union:
+            local.add_quads(ox.Quad(row["s"], row["p"], row["o"]) for row in self.query(
+                "SELECT ?s ?p ?o WHERE { ?s ?p ?o }", deadline=deadline).solutions())
         return local
 
     def quads_except(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:

@@ -22,7 +22,7 @@ from graph.remote_pool import STATE_SECONDS
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import serve_in_thread
-from tests.oxigraph_server import free_port, oxigraph_server
+from tests.oxigraph_server import free_port, oxigraph_server, stop
 
 pytestmark = pytest.mark.slow
 TOKEN = "replica-token"
@@ -64,7 +64,7 @@ def replicas(environment: dict[str, str]) -> Iterator[list[str]]:
         workers = subprocess.Popen([sys.executable, "-m", "service", "serve", "--workers", "2", "--port", str(port)],
                                    env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
-        stack.callback(_stop, workers)
+        stack.callback(stop, workers)
         urls.append(_wait_for(f"http://127.0.0.1:{port}", workers))
         yield urls
 
@@ -81,15 +81,6 @@ def _wait_for(url: str, process: subprocess.Popen[bytes]) -> str:
             raise RuntimeError(f"ecrn-kg serve --workers 2 stopped: {process.stderr.read() if process.stderr else ''}")
         time.sleep(0.1)
     raise RuntimeError("ecrn-kg serve --workers 2 did not get ready")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def get(url: str, path: str) -> httpx.Response:

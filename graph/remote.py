@@ -41,6 +41,7 @@ from graph.named_queries import substituted
 from graph.store import EmbeddedStore, QueryResult, ResultKind, Stats, stats_of
 
 BATCH = 20_000  # quads per update of a load
+LOAD_SECONDS = 3600.0  # the time an update of a load may take (moving a million quads takes the store a while)
 Progress = Callable[[int, int], None]  # (quads sent, quads in all)
 _ACCEPT: dict[ResultKind, str] = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
                                   "graph": "application/n-triples"}
@@ -145,11 +146,12 @@ class RemoteStore:
         try:
             for batch in _batches(staging, graphs, BATCH):
                 blocks = "\n".join(f"GRAPH <{temporary[g]}> {{\n{body}}}" for g, body in batch.items())
-                self.update(f"INSERT DATA {{\n{blocks}\n}}")
+                self.update(f"INSERT DATA {{\n{blocks}\n}}", deadline=time.monotonic() + LOAD_SECONDS)
                 sent += sum(body.count("\n") for body in batch.values())
                 if self.progress:
                     self.progress(sent, total)
-            self.update(" ;\n".join(f"MOVE SILENT GRAPH <{temporary[g]}> TO GRAPH <{g}>" for g in graphs))
+            self.update(" ;\n".join(f"MOVE SILENT GRAPH <{temporary[g]}> TO GRAPH <{g}>" for g in graphs),
+                        deadline=time.monotonic() + LOAD_SECONDS)
         except GraphError:
             with contextlib.suppress(GraphError):
                 self.update(" ;\n".join(f"DROP SILENT GRAPH <{t}>" for t in temporary.values()))

@@ -387,7 +387,9 @@ class EcrnKgRemote(EcrnKgMemory):
     notes = ("oxigraph serve --location DIR --union-default-graph (RocksDB), then ecrn-kg serve --data FILE "
              "--no-validate with ECRN_REMOTE_QUERY_URL/ECRN_REMOTE_UPDATE_URL pointing to it, which loads the "
              "ChemClust graph and FILE into it (load = ecrn-kg start until it answers), ECRN_ANSWER_CACHE_BYTES=0; "
-             "RSS, PSS and CPU are of both servers")
+             "RSS, PSS and CPU are of both servers; ECRN_QUERY_TIMEOUT=600, as the load's last update (one MOVE of "
+             "every graph) takes longer than the default 30 s at 1M triples (no query of the mix comes near either)")
+    env = {**EcrnKgMemory.env, "ECRN_QUERY_TIMEOUT": "600"}  # noqa: RUF012
 
     def __init__(self, procs: Processes, workdir: Path, timeout: float) -> None:
         super().__init__(procs, workdir, timeout)

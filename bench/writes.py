@@ -37,8 +37,9 @@ SERVICE_TIMEOUT = 30.0  # the service's default query time limit (ECRN_QUERY_TIM
 
 
 @contextmanager
-def remote_store() -> Iterator[RemoteStore]:
-    """An empty Oxigraph server on disk, as the service's remote store; stopped on the way out."""
+def remote_store(timeout: float) -> Iterator[RemoteStore]:
+    """An empty Oxigraph server on disk, as the service's remote store (each request bounded by `timeout` s, as
+    ECRN_QUERY_TIMEOUT bounds the service's); stopped on the way out."""
     procs = Processes(ROOT / "var" / "bench" / "logs")
     location = ROOT / "var" / "bench" / "run" / "writes-remote"
     shutil.rmtree(location, ignore_errors=True)
@@ -51,7 +52,7 @@ def remote_store() -> Iterator[RemoteStore]:
             if time.monotonic() > deadline:
                 raise SystemExit(f"oxigraph did not answer at {base}:\n{procs.log_tail('writes-oxigraph')}")
             time.sleep(0.2)
-        yield RemoteStore(Endpoints(f"{base}/query", f"{base}/update"), SERVICE_TIMEOUT)
+        yield RemoteStore(Endpoints(f"{base}/query", f"{base}/update"), timeout)
     finally:
         procs.stop_all()
 
@@ -71,10 +72,17 @@ def time_writes(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore
 
 
 def load(store: EmbeddedStore | RemoteStore, data: Path | None) -> None:
+    """Load the ChemClust graph and `data`; into a remote store, say how long the batches and the last update took."""
+    sent: list[float] = []
+    if isinstance(store, RemoteStore):
+        store.progress = lambda done, total: sent.append(time.perf_counter())
     started = time.perf_counter()
     load_files(store, [*default_files(), *([data] if data else [])], validate=False)
-    print(f"loaded {data.name if data else 'the ChemClust graph'}: {len(store):,} quads "
-          f"in {time.perf_counter() - started:.1f} s")
+    ended = time.perf_counter()
+    print(f"loaded {data.name if data else 'the ChemClust graph'}: {len(store):,} quads in {ended - started:.1f} s")
+    if sent:
+        print(f"  {len(sent)} batches of INSERT DATA sent in {sent[-1] - started:.1f} s from the start of the load "
+              f"(parsing and entailing first); the closing MOVE of every graph took {ended - sent[-1]:.1f} s")
 
 
 def main() -> None:
@@ -97,13 +105,13 @@ def main() -> None:
         finally:
             pool.close()
         return
-    with remote_store() as remote:
+    with remote_store(args.timeout) as remote:
         load(remote, args.data)
         started = time.perf_counter()
         remote.copy(time.monotonic() + args.timeout)
         print(f"one copy of the remote store into memory (what each write's check starts with): "
               f"{time.perf_counter() - started:.1f} s")
-        pool = RemotePool(remote, 6, Namespaces().meta_graph)  # the service's 2 + 4 query slots
+        pool = RemotePool(remote, 6)  # the service's 2 + 4 query slots; one replica, so no shared mark
         pool.start()
         time_writes(pool, remote, args.writes, args.timeout)
 

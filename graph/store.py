@@ -117,6 +117,11 @@ class QueryResult:
         with self._reading():
             yield from self._raw
 
+    def triples(self) -> list[Any]:
+        """A CONSTRUCT's triples with the engine's terms."""
+        with self._reading():
+            return list(self._raw)
+
     @contextmanager
     def _reading(self) -> Iterator[None]:
         try:
@@ -311,6 +316,12 @@ class EmbeddedStore:
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         self._store.extend(quads)
+
+    def add_triples(self, triples: Iterable[Any], graph: str) -> None:
+        """Add triples (of a CONSTRUCT's answer) to `graph`."""
+        target = ox.NamedNode(graph)
+        with _engine_errors("add"):
+            self._store.extend([ox.Quad(t.subject, t.predicate, t.object, target) for t in triples])
 
     def count_in(self, graphs: Iterable[str]) -> int:
         return sum(1 for _ in self._quads_in(graphs))

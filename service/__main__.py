@@ -106,7 +106,12 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
                    "without writes: an on-disk store opens in one process only, and a write would reach one "
                    "worker's copy", err=True)
         raise typer.Exit(2)
-    os.environ.update({"ECRN_DATA_FILES": json.dumps([str(p) for p in settings.data_files]),
+    data_files = settings.data_files
+    remote = remote_store(settings)
+    if remote is not None:  # load once, here: workers loading into one store at once would race
+        prepare(remote, settings.base_iri, _progress, settings.data_files, settings.validate_data_files)
+        data_files = []
+    os.environ.update({"ECRN_DATA_FILES": json.dumps([str(p) for p in data_files]),
                        "ECRN_VALIDATE_DATA_FILES": str(settings.validate_data_files).lower()})
     uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
 

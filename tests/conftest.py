@@ -24,6 +24,7 @@ from service.settings import Settings
 from tests.oxigraph_server import free_port, oxigraph_server
 
 TEST_DATA = Path(__file__).parent / "data"
+STORE_LIMIT = ("--timeout-s", "30")  # the remote store stops a query the service gave up on (a runaway one) itself
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,7 @@ def store() -> EmbeddedStore:
 @pytest.fixture(scope="session")
 def writable_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
     """A real Oxigraph server for tests that write (`fresh_store` fills it anew for each)."""
-    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-writable")) as url:
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-writable"), *STORE_LIMIT) as url:
         yield RemoteStore(Endpoints(f"{url}/query", f"{url}/update"))
 
 
@@ -58,7 +59,7 @@ def fresh_store(request: pytest.FixtureRequest, store: EmbeddedStore) -> Backend
 @pytest.fixture(scope="session")
 def remote_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
     """The real graph loaded (by the service's own loader) into a real Oxigraph server. Tests must not change it."""
-    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as url:
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph"), *STORE_LIMIT) as url:
         remote = RemoteStore(Endpoints(f"{url}/query", f"{url}/update"))
         prepare(remote)
         yield remote

@@ -8,7 +8,9 @@
 
 With `--remote`, an `oxigraph serve --location var/bench/run/writes-remote --union-default-graph` is started on a
 free loopback port (and always stopped), the graph is loaded into it through graph.remote as the service does, and
-each write copies the whole remote store into a local sandbox to check it (graph.remote_pool).
+each write is pinned and checked in a sandbox holding the surroundings of what it names (graph.pinning); the script
+then times what a write that cannot be pinned starts with (a copy of the whole store), and the start of a replica's
+release log: once reading the store, once finding the shared log current.
 """
 
 from __future__ import annotations
@@ -27,19 +29,24 @@ from graph import EmbeddedStore, Namespaces, QueryPool, load_files, writes
 from graph.load import default_files
 from graph.remote import Endpoints, RemoteStore
 from graph.remote_pool import RemotePool
+from service.publication import Publication
 
 UPDATE = """PREFIX ecrn: <https://w3id.org/ecrn/def/> PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 INSERT DATA {{ GRAPH <https://w3id.org/ecrn/graph/contrib> {{
   <https://w3id.org/ecrn/id/organisation/bench-{n}> a ecrn:DevelopmentAgency ; rdfs:label "Bench agency {n}"@en ;
       dcterms:source <https://example.org/bench> }} }}"""
+RENAME = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+DELETE {{ GRAPH ?g {{ ?o rdfs:label ?old }} }} INSERT {{ GRAPH ?g {{ ?o rdfs:label ?new }} }}
+WHERE {{ GRAPH ?g {{ ?o rdfs:label ?old }} FILTER(?o = <https://w3id.org/ecrn/id/organisation/bench-{n}>)
+  BIND(STRLANG(CONCAT(STR(?old), " (renamed)"), "en") AS ?new) }}"""
 SERVICE_TIMEOUT = 30.0  # the service's default query time limit (ECRN_QUERY_TIMEOUT), also that of a write
 
 
 @contextmanager
-def remote_store(timeout: float) -> Iterator[RemoteStore]:
+def remote_store(timeout: float, mark: Path) -> Iterator[RemoteStore]:
     """An empty Oxigraph server on disk, as the service's remote store (each request bounded by `timeout` s, as
-    ECRN_QUERY_TIMEOUT bounds the service's); stopped on the way out."""
+    ECRN_QUERY_TIMEOUT bounds the service's; `mark` renewed by each update); stopped on the way out."""
     procs = Processes(ROOT / "var" / "bench" / "logs")
     location = ROOT / "var" / "bench" / "run" / "writes-remote"
     shutil.rmtree(location, ignore_errors=True)
@@ -52,23 +59,36 @@ def remote_store(timeout: float) -> Iterator[RemoteStore]:
             if time.monotonic() > deadline:
                 raise SystemExit(f"oxigraph did not answer at {base}:\n{procs.log_tail('writes-oxigraph')}")
             time.sleep(0.2)
-        yield RemoteStore(Endpoints(f"{base}/query", f"{base}/update"), timeout)
+        yield RemoteStore(Endpoints(f"{base}/query", f"{base}/update"), timeout, mark=mark)
     finally:
         procs.stop_all()
 
 
 def time_writes(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, count: int, timeout: float) -> None:
-    seconds, visible = [], []
-    for n in range(count):
+    """`count` INSERT DATA writes of a new organisation, then `count` DELETE/INSERT … WHERE renaming each."""
+    for kind, text in (("INSERT DATA", UPDATE), ("DELETE/INSERT WHERE", RENAME)):
+        seconds, visible = [], []
+        for n in range(count):
+            started = time.perf_counter()
+            writes.commit(pool, store, writes.Change(text.format(n=n)), Namespaces(), timeout=timeout)
+            seconds.append(time.perf_counter() - started)
+            pool.select(f"SELECT * WHERE {{ <https://w3id.org/ecrn/id/organisation/bench-{n}> ?p ?o }}", timeout)
+            visible.append(time.perf_counter() - started)  # a reader sees it: fresh workers are up
+        over = sum(s > SERVICE_TIMEOUT for s in seconds)
+        print(f"{count} checked writes ({kind}): median {statistics.median(seconds) * 1000:.0f} ms, "
+              f"max {max(seconds) * 1000:.0f} ms; seen by a reader after median "
+              f"{statistics.median(visible) * 1000:.0f} ms; {over} took longer than the service's "
+              f"{SERVICE_TIMEOUT:g} s")
+
+
+def time_release_starts(pool: RemotePool, store: RemoteStore, shared: Path) -> None:
+    """A replica's release log at start: the first reads the store; the next finds the shared log current."""
+    for which in ("first replica (reads the store)", "next replica (shared log current)"):
+        publication = Publication(store, pool, Namespaces(), shared / "releases")
         started = time.perf_counter()
-        writes.commit(pool, store, writes.Change(UPDATE.format(n=n)), Namespaces(), timeout=timeout)
-        seconds.append(time.perf_counter() - started)
-        pool.select(f"SELECT * WHERE {{ <https://w3id.org/ecrn/id/organisation/bench-{n}> ?p ?o }}", timeout)
-        visible.append(time.perf_counter() - started)  # a reader sees it: fresh workers are up
-    over = sum(s > SERVICE_TIMEOUT for s in seconds)
-    print(f"{count} checked writes: median {statistics.median(seconds) * 1000:.0f} ms, "
-          f"max {max(seconds) * 1000:.0f} ms; seen by a reader after median "
-          f"{statistics.median(visible) * 1000:.0f} ms; {over} took longer than the service's {SERVICE_TIMEOUT:g} s")
+        publication.start(3600)
+        print(f"release log at the start of the {which}: {time.perf_counter() - started:.1f} s")
+        publication.close()
 
 
 def load(store: EmbeddedStore | RemoteStore, data: Path | None) -> None:
@@ -105,15 +125,18 @@ def main() -> None:
         finally:
             pool.close()
         return
-    with remote_store(args.timeout) as remote:
+    shared = ROOT / "var" / "bench" / "run" / "writes-shared"
+    shutil.rmtree(shared, ignore_errors=True)
+    with remote_store(args.timeout, shared / "written") as remote:
         load(remote, args.data)
-        started = time.perf_counter()
-        remote.copy(time.monotonic() + args.timeout)
-        print(f"one copy of the remote store into memory (what each write's check starts with): "
-              f"{time.perf_counter() - started:.1f} s")
-        pool = RemotePool(remote, 6)  # the service's 2 + 4 query slots; one replica, so no shared mark
+        pool = RemotePool(remote, 6)  # the service's 2 + 4 query slots
         pool.start()
         time_writes(pool, remote, args.writes, args.timeout)
+        started = time.perf_counter()
+        remote.copy(time.monotonic() + args.timeout)
+        print(f"one copy of the remote store into memory (what a write that cannot be pinned starts with): "
+              f"{time.perf_counter() - started:.1f} s")
+        time_release_starts(pool, remote, shared)
 
 
 if __name__ == "__main__":

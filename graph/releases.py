@@ -5,8 +5,9 @@ A release is recorded when the content differs from the last release's (the same
 N-Quads: the base of the next diff, and the N-Quads dump of the store. For an on-disk store the log lives in a
 directory beside the store (`store.releases`) and so survives restarts; otherwise it is kept in memory.
 
-Files of a log: `releases.json` (the list, written last: it commits a release), `{version}.rdfp.gz` (its patch)
-and `{version}.nq.gz` (the content of the latest release only).
+Files of a log: `releases.json` (the list, written last: it commits a release), `{version}.rdfp.gz` (its patch),
+`{version}.nq.gz` (the content of the latest release only) and `state` (what the store's owner named its state when
+the content was last read: while the store keeps that name, its content need not be read again).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from graph.errors import StoreError
 from graph.store import Store
 
 LOG = "releases.json"
+STATE = "state"
 
 
 @dataclass(frozen=True)
@@ -166,8 +168,15 @@ class ReleaseLog:
             self._releases = [Release.from_json(r) for r in json.loads(saved)] if saved else []
             self._read = version
 
-    def record(self, store: Store, now: datetime | None = None) -> Release | None:
-        """A new release when the store's content differs from the latest release's, else None.
+    def knows(self, state: str | None) -> bool:
+        """Whether the latest release holds the content the store had in this state (None: a state nobody named)."""
+        with self._lock:
+            self._refresh()
+            return state is not None and bool(self._releases) and self._shelf.get(STATE) == state.encode()
+
+    def record(self, store: Store, now: datetime | None = None, state: str | None = None) -> Release | None:
+        """A new release when the store's content differs from the latest release's, else None; `state` names the
+        store's state as it was before its content was read (see `knows`).
 
         Call it with no write running (the content must not move while it is read)."""
         lines = sorted(store.dump("nquads").splitlines())
@@ -176,7 +185,11 @@ class ReleaseLog:
         with self._lock, self._shelf.locked():
             self._refresh()
             previous = self._releases[-1] if self._releases else None
+            if state is None:
+                self._shelf.delete(STATE)
             if previous is not None and previous.checksum == checksum:
+                if state is not None:
+                    self._shelf.put(STATE, state.encode())
                 return None
             earlier = self._content(previous)
             before, after = set(earlier), set(lines)
@@ -184,6 +197,8 @@ class ReleaseLog:
             release = Release(previous.version + 1 if previous else 1, now or _now(), checksum, len(added),
                               len(removed), len(lines), uuid.uuid4().urn)
             self._save(release, previous, rdf_patch(release, previous, added, removed), joined + b"\n")
+            if state is not None:
+                self._shelf.put(STATE, state.encode())
             return release
 
     def patch(self, version: int) -> bytes | None:

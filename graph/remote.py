@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import os
 import re
 import socket
 import threading
@@ -21,6 +22,7 @@ import urllib.error
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -43,6 +45,7 @@ from graph.store import EmbeddedStore, QueryResult, ResultKind, Stats, stats_of
 BATCH = 20_000  # quads per update of a load
 LOAD_SECONDS = 3600.0  # the time an update of a load may take (moving a million quads takes the store a while)
 Progress = Callable[[int, int], None]  # (quads sent, quads in all)
+INCOMING = "urn:ecrn:sandbox:incoming"  # where `surroundings` puts the triples pointing to its nodes
 _ACCEPT: dict[ResultKind, str] = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
                                   "graph": "application/n-triples"}
 _POSITION = re.compile(r"(\bat )(\d+):(\d+)")
@@ -73,11 +76,14 @@ class RemoteStore:
 
     path = None  # nothing of it lives on this machine
 
-    def __init__(self, endpoints: Endpoints, timeout: float = 30.0, union: bool = True) -> None:
-        """`union`: the store serves the union of its graphs as default graph, to updates too (see the module)."""
+    def __init__(self, endpoints: Endpoints, timeout: float = 30.0, union: bool = True,
+                 mark: Path | None = None) -> None:
+        """`union`: the store serves the union of its graphs as default graph, to updates too (see the module);
+        `mark`: a file renewed after each update, in a directory the processes serving this store share."""
         self.endpoints = endpoints
         self.timeout = timeout
         self.updates_see_union = union
+        self.mark = mark
         self.progress: Progress | None = None  # told of each batch a load sends
 
     def __len__(self) -> int:
@@ -110,7 +116,22 @@ class RemoteStore:
         if not self.endpoints.update:
             raise StoreError("no update endpoint of the remote store is configured (ECRN_REMOTE_UPDATE_URL)")
         text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
-        self._send(text, self.endpoints.update, "*/*", [], deadline, UpdateError).close()
+        try:
+            self._send(text, self.endpoints.update, "*/*", [], deadline, UpdateError).close()
+        finally:
+            if self.mark:
+                _renew(self.mark)
+
+    @property
+    def state(self) -> str | None:
+        """Names the last update through any process sharing the mark (None: no mark, or no update yet)."""
+        if not self.mark:
+            return None
+        try:
+            found = self.mark.stat()
+        except FileNotFoundError:
+            return None
+        return f"{found.st_ino}-{found.st_mtime_ns}"
 
     def has_graph(self, graph: str) -> bool:
         return self.query(f"ASK WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").boolean
@@ -126,6 +147,43 @@ class RemoteStore:
         if not self.updates_see_union:
             local.add_quads(ox.Quad(row["s"], row["p"], row["o"]) for row in self.query(
                 "SELECT ?s ?p ?o WHERE { ?s ?p ?o }", deadline=deadline).solutions())
+        return local
+
+    def surroundings(self, iris: Iterable[str], graphs: Iterable[str], deadline: float) -> EmbeddedStore | None:
+        """What checking a write that names `iris` needs, in a new in-memory store: every quad about them, about
+        the blank nodes they lead to (two deep) and about the nodes they point to; for each of those nodes, one
+        triple pointing to it from elsewhere by each property with a range (RDFS entailment hangs on it); and the
+        whole of `graphs` (each there, even if empty). None when blank nodes lead deeper (then only a copy of the
+        store will do)."""
+        values = " ".join(f"<{i}>" for i in sorted(iris) if terms.ABSOLUTE_IRI.match(i))
+        local = EmbeddedStore()
+        named = " ".join(f"<{g}>" for g in graphs)
+        local.update(" ;\n".join(f"CREATE SILENT GRAPH {g}" for g in named.split()))  # a graph may be empty
+        if not values:
+            return local
+        about = self._anywhere("?s ?p ?o", "g")
+        rows = self.query(f"""SELECT ?s ?p ?o ?g ?deep WHERE {{
+          {{ VALUES ?g {{ {named} }} GRAPH ?g {{ ?s ?p ?o }} }}
+          UNION {{ VALUES ?s {{ {values} }} {about} }}
+          UNION {{ VALUES ?c {{ {values} }} {self._anywhere("?c ?q ?s", "h")} FILTER(!isLiteral(?s)) {about} }}
+          UNION {{ VALUES ?c {{ {values} }} {self._anywhere("?c ?q ?b", "h")} FILTER(isBlank(?b))
+                   {self._anywhere("?b ?r ?s", "i")} FILTER(isBlank(?s)) {about} BIND(isBlank(?o) AS ?deep) }}
+        }}""", deadline=deadline).solutions()
+        nodes = set()
+        for row in rows:
+            if row["deep"] is not None and row["deep"].value == "true":
+                rows.close()
+                return None
+            local.add_quads([ox.Quad(row["s"], row["p"], row["o"], row["g"] or ox.DefaultGraph())])
+            if isinstance(row["s"], ox.NamedNode):
+                nodes.add(row["s"].value)
+        reached = " ".join(f"<{n}>" for n in sorted(nodes))
+        incoming = self.query(f"""SELECT ?x ?p ?o WHERE {{ {{
+          SELECT ?p ?o (SAMPLE(?y) AS ?x) WHERE {{
+            VALUES ?o {{ {reached} }} GRAPH ?k {{ ?p <http://www.w3.org/2000/01/rdf-schema#range> ?range }}
+            {self._anywhere("?y ?p ?o", "h")} FILTER(?y NOT IN ({", ".join(values.split())}))
+          }} GROUP BY ?p ?o }} }}""", deadline=deadline).solutions()
+        local.add_triples((ox.Triple(row["x"], row["p"], row["o"]) for row in incoming), INCOMING)
         return local
 
     def quads_except(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
@@ -162,6 +220,12 @@ class RemoteStore:
 
     def close(self) -> None:
         """Nothing to release: each request has its own connection."""
+
+    def _anywhere(self, pattern: str, graph: str) -> str:
+        """The pattern in any named graph (bound to ?graph), and in the default graph of a store that does not
+        serve the union as it."""
+        named = f"GRAPH ?{graph} {{ {pattern} }}"
+        return f"{{ {named} }}" if self.updates_see_union else f"{{ {{ {named} }} UNION {{ {pattern} }} }}"
 
     def _quads(self, select: str, deadline: float | None) -> Iterator[ox.Quad]:
         for row in self.query(select, deadline=deadline).solutions():
@@ -254,6 +318,14 @@ class _Triples:
 
     def serialize(self, format: ox.RdfFormat) -> bytes:
         return ox.serialize(list(self), format=format) or b""
+
+
+def _renew(mark: Path) -> None:
+    """A new mark: a new file put in place, so its inode changes."""
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    partial = mark.with_name(f".{mark.name}.{uuid.uuid4().hex}")
+    partial.write_text(str(uuid.uuid4()))
+    os.replace(partial, mark)
 
 
 def _prologue(base_iri: str | None, prefixes: dict[str, str] | None) -> str:

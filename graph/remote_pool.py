@@ -1,27 +1,24 @@
 """The query pool of a remote store: the interface of QueryPool, with the remote store doing the work.
 
 At most `size` queries go to the store at once, each with its deadline (the connection is closed at it). A write
-is checked in a forked sandbox holding a copy of the store. Each write also renews a mark, a file in a directory
-that the replicas of the store share: a replica looks at it at most every STATE_SECONDS, so what it derives from the
-store (statistics, the search index, dumps) follows a write through another replica within that time. Queries
-always see the store as it is.
+is checked in a forked sandbox holding a copy of the store, or of what the write touches. Each update renews the
+store's mark (`RemoteStore.state`), a file in a directory that the replicas of the store share: a replica looks at
+it at most every STATE_SECONDS, so what it derives from the store (statistics, the search index, dumps) follows a
+write through another replica within that time. Queries always see the store as it is.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 from graph.errors import QueryError, QueryTimeoutError, RemoteEndpointError
 from graph.pool import Job, sandboxed, start_child, wait_for_child
 from graph.remote import RemoteStore, kind_of
-from graph.store import Answer
+from graph.store import Answer, EmbeddedStore
 
 T = TypeVar("T")
 STATE_SECONDS = 1.0
@@ -30,8 +27,8 @@ STATE_SECONDS = 1.0
 class RemotePool:
     """Queries and writes of a RemoteStore; `execute` blocks, so call it from a thread, not the event loop."""
 
-    def __init__(self, store: RemoteStore, size: int, mark: Path | None = None) -> None:
-        self._store, self._mark = store, mark
+    def __init__(self, store: RemoteStore, size: int) -> None:
+        self._store = store
         self._slots = threading.BoundedSemaphore(size)
         self.write_lock = threading.Lock()
         self.restarts = 0  # no workers to restart: the interface of QueryPool
@@ -87,44 +84,33 @@ class RemotePool:
         with self._slots:
             return self._store.query(sparql, deadline=deadline).rows()[:cap]
 
-    def sandbox(self, function: Callable[..., T], *args: object, timeout: float) -> T:
-        """Run `function(copy, *args)` in a forked process holding a copy of the store; kill it at the deadline."""
+    def sandbox(self, function: Callable[..., T], *args: object, timeout: float,
+                copy: EmbeddedStore | None = None) -> T:
+        """Run `function(copy, *args)` in a forked process holding `copy` (else a copy of the whole store); kill it
+        at the deadline."""
         deadline = time.monotonic() + timeout
-        copy = self._store.copy(deadline)
+        copy = copy if copy is not None else self._store.copy(deadline)
         conn, process = start_child(sandboxed, (copy, function, args))
         return wait_for_child(conn, process, max(0.0, deadline - time.monotonic()))  # type: ignore[return-value]
+
+    @property
+    def state(self) -> str | None:
+        """Names the store's last update (see RemoteStore.state): what a release log records beside a release."""
+        return self._store.state
 
     def write(self, change: Callable[[], T]) -> T:
         try:
             return change()
         finally:
             self._generation += 1
-            if self._mark:
-                _renew(self._mark)
-                self._seen = _version(self._mark)
+            self._seen = self._store.state
 
     def _look(self) -> None:
         """Count a write through another replica, at most every STATE_SECONDS."""
-        if not self._mark or time.monotonic() - self._looked < STATE_SECONDS:
+        if not self._store.mark or time.monotonic() - self._looked < STATE_SECONDS:
             return
         self._looked = time.monotonic()
-        seen = _version(self._mark)
+        seen = self._store.state
         if seen != self._seen:
             self._seen = seen
             self._generation += 1
-
-
-def _renew(mark: Path) -> None:
-    """A new mark (a new file put in place, so its inode changes)."""
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    partial = mark.with_name(f".{mark.name}.{uuid.uuid4().hex}")
-    partial.write_text(str(uuid.uuid4()))
-    os.replace(partial, mark)
-
-
-def _version(mark: Path) -> object:
-    try:
-        found = mark.stat()
-    except FileNotFoundError:
-        return None
-    return found.st_ino, found.st_mtime_ns

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +112,7 @@ class QueryResult:
                 for solution in self._raw
             ]
 
-    def solutions(self) -> Iterator[Any]:
+    def solutions(self) -> Generator[Any, None, None]:
         """SELECT solutions with the engine's terms."""
         with self._reading():
             yield from self._raw

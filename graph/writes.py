@@ -9,7 +9,9 @@ applied to the store, in one transaction, followed by a refresh of the entailmen
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ from graph.entailment import all_update, subjects_update
 from graph.errors import ValidationError
 from graph.lexer import tokens
 from graph.namespaces import Namespaces
+from graph.pinning import Pinned, pin
 from graph.pool import QueryPool
 from graph.remote import RemoteStore
 from graph.remote_pool import RemotePool
@@ -57,7 +60,17 @@ def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, cha
 
     A remote store gets one update: the change and the entailments it calls for (as found in the sandbox)."""
     with pool.write_lock:
-        report, entailing = pool.sandbox(_try, change, ns, store.updates_see_union, timeout=timeout)
+        if isinstance(store, RemoteStore):
+            assert isinstance(pool, RemotePool)
+            deadline = time.monotonic() + timeout
+            pinned, copy = _pinned(store, change, ns, deadline)
+            if pinned is not None and copy is not None:
+                change = dataclasses.replace(change, update=pinned.update)
+            around = pinned.iris | (change.subjects or frozenset()) if pinned and copy is not None else None
+            report, entailing = pool.sandbox(_try, change, ns, store.updates_see_union, around, timeout=timeout,
+                                             copy=copy)
+        else:
+            report, entailing = pool.sandbox(_try, change, ns, None, None, timeout=timeout)
         if not report.conforms:
             raise ValidationError(report.violations)
         if isinstance(store, RemoteStore):
@@ -69,15 +82,39 @@ def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, cha
     return report
 
 
-def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> tuple[set[str], set[str]] | None:
+def _pinned(store: RemoteStore, change: Change, ns: Namespaces,
+            deadline: float) -> tuple[Pinned | None, EmbeddedStore | None]:
+    """The change pinned (see graph.pinning) and the surroundings of what it names, as a sandbox holds them; None
+    and None when it cannot be pinned (then it is checked on a copy of the store)."""
+    if not store.updates_see_union or None in change.graphs:  # an entailment update names every graph (USING);
+        return None, None  # the default graph of a store serving the union is everything
+    pinned = pin(change.update, change.base_iri, lambda text, until, default, named: store.query(
+        text, deadline=until, default_graphs=default or None, named_graphs=named or None), deadline)
+    if pinned is None:
+        return None, None
+    iris = pinned.iris | (change.subjects or frozenset())
+    return pinned, store.surroundings(iris, [*_ontology_graphs(ns), *sorted(pinned.graphs)], deadline)
+
+
+def _ontology_graphs(ns: Namespaces) -> list[str]:
+    return [ns.graph_for(assets.relative(p)) for p in assets.ontology_files()]
+
+
+def _apply(store: EmbeddedStore, change: Change, ns: Namespaces,
+           around: frozenset[str] | None = None) -> tuple[set[str], set[str]] | None:
     """Apply the change and entail again what it touched; return the touched subjects and those whose entailments
-    were renewed (None: everything)."""
+    were renewed (None: everything). `around`: the store holds only the surroundings of these IRIs, and the
+    subjects the change touches are among them."""
     operations = _operations(change)
     known = (change.subjects or set()) | _constant_subjects(operations or [])
     before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete")
+    if around is not None:
+        before &= around
     pointed_to = _objects(store, before | known)
     store.update(change.update, base_iri=change.base_iri)  # the engine's error, if any, is the client's answer
     touched = before | known | _template_subjects(store, operations or [], "insert")
+    if around is not None:
+        touched &= around
     if operations is None or len(touched) > FULL_CHECK_ABOVE or any(map(_whole_store, operations)):
         store.update(all_update(store, ns))
         return None
@@ -86,16 +123,19 @@ def _apply(store: EmbeddedStore, change: Change, ns: Namespaces) -> tuple[set[st
     return touched, renewed
 
 
-def _try(store: EmbeddedStore, change: Change, ns: Namespaces, union: bool) -> tuple[Report, str]:
-    """In the sandbox: apply the change to the copy and judge every subject it touched; with the report, the
-    entailment update for a store whose updates see the union of its graphs (a remote one)."""
-    applied = _apply(store, change, ns)
+def _try(store: EmbeddedStore, change: Change, ns: Namespaces, remote_union: bool | None,
+         around: frozenset[str] | None) -> tuple[Report, str]:
+    """In the sandbox (a copy of the store, or the surroundings of `around`): apply the change and judge every
+    subject it touched; with the report, for a remote store (`remote_union`: whether its updates see the union of
+    its graphs), the entailment update that goes with the change."""
+    applied = _apply(store, change, ns, around)
     entailing = ""
-    if union:
-        entailing = all_update(store, ns, union=True) if applied is None else \
-            subjects_update(store, ns, applied[1], union=True)
+    if remote_union is not None:
+        entailing = all_update(store, ns, union=remote_union) if applied is None else \
+            subjects_update(store, ns, applied[1], union=remote_union)
     if applied is None:
         touched = {row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }").rows()}
+        touched = touched & around if around is not None else touched
     else:
         touched = applied[0]
     minted = sorted(s for s in touched if s.startswith(ns.base + "id/"))

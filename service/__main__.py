@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -106,14 +107,18 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
                    "without writes: an on-disk store opens in one process only, and a write would reach one "
                    "worker's copy", err=True)
         raise typer.Exit(2)
-    data_files = settings.data_files
-    remote = remote_store(settings)
-    if remote is not None:  # load once, here: workers loading into one store at once would race
-        prepare(remote, settings.base_iri, _progress, settings.data_files, settings.validate_data_files)
-        data_files = []
-    os.environ.update({"ECRN_DATA_FILES": json.dumps([str(p) for p in data_files]),
-                       "ECRN_VALIDATE_DATA_FILES": str(settings.validate_data_files).lower()})
-    uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+    with tempfile.TemporaryDirectory(prefix="ecrn-kg-shared-") as shared:
+        data_files = settings.data_files
+        if settings.remote_query_url and not settings.shared_path:  # the workers share a release log and a mark
+            settings = settings.model_copy(update={"shared_path": Path(shared)})
+            os.environ["ECRN_SHARED_PATH"] = shared
+        remote = remote_store(settings)
+        if remote is not None:  # load once, here: workers loading into one store at once would race
+            prepare(remote, settings.base_iri, _progress, settings.data_files, settings.validate_data_files)
+            data_files = []
+        os.environ.update({"ECRN_DATA_FILES": json.dumps([str(p) for p in data_files]),
+                           "ECRN_VALIDATE_DATA_FILES": str(settings.validate_data_files).lower()})
+        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
 
 
 @cli.command()

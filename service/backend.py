@@ -18,7 +18,8 @@ def remote_store(settings: Settings) -> RemoteStore | None:
         return None
     password = settings.remote_password.get_secret_value() if settings.remote_password else None
     endpoints = Endpoints(settings.remote_query_url, settings.remote_update_url, settings.remote_user, password)
-    return RemoteStore(endpoints, settings.query_timeout, settings.union_default_graph)
+    return RemoteStore(endpoints, settings.query_timeout, settings.union_default_graph,
+                       settings.shared_path / "written" if settings.shared_path else None)
 
 
 def open_backend(settings: Settings) -> Backend:
@@ -33,6 +34,5 @@ def open_backend(settings: Settings) -> Backend:
 
 def pool_for(store: Backend, settings: Settings) -> Pool:
     if isinstance(store, RemoteStore):
-        return RemotePool(store, settings.query_workers + settings.query_workers_extra,
-                          settings.shared_path / "written" if settings.shared_path else None)
+        return RemotePool(store, settings.query_workers + settings.query_workers_extra)
     return QueryPool(store, settings.query_workers, settings.query_workers_extra)

@@ -105,10 +105,13 @@ class Publication:
         raise StoreError("the store changed during each of five attempts to describe its dumps; try again")
 
     def _sync(self) -> Release:
-        """Bring the log up to the store; call it holding the pool's write lock."""
+        """Bring the log up to the store, unless the log already holds the store's state (a remote store whose
+        replicas share the log: the first to start read it); call it holding the pool's write lock."""
         generation = self.pool.generation
         if generation != self._synced:
-            self.log.record(self.store)
+            state = self.pool.state  # before the content is read: a write after it names a new state
+            if not self.log.knows(state):
+                self.log.record(self.store, state=state)
             self._synced = generation
         latest = self.log.latest
         assert latest is not None

@@ -12,6 +12,8 @@ from rdflib.namespace import DCTERMS, Namespace
 
 from graph import EmbeddedStore
 from graph.releases import ReleaseLog
+from graph.remote import RemoteStore
+from graph.remote_pool import STATE_SECONDS
 from service.app import create_app
 from service.backend import Backend
 from service.settings import Settings
@@ -216,3 +218,31 @@ def test_a_change_made_while_the_service_was_stopped_is_a_release_at_the_next_st
         latest = releases(client)[0]
         assert latest["version"] == "2" and latest["added"] > 0
         assert any("tiny-agency" in row for row in patch(client, 2)[2])
+
+
+class Watched(RemoteStore):
+    """A remote store that counts the times its whole content is read."""
+
+    reads = 0
+
+    def dump(self, fmt: str, graph: str | None = None, prefixes: dict[str, str] | None = None) -> bytes:
+        self.reads += 1
+        return super().dump(fmt, graph, prefixes)
+
+
+@pytest.mark.parametrize("fresh_store", ["remote"], indirect=True)
+def test_a_replica_of_a_remote_store_starts_without_reading_what_the_shared_log_holds(fresh_store: RemoteStore,
+                                                                                      tmp_path: Path) -> None:
+    """Replicas sharing a directory share the release log and the mark of writes: the first reads the store and
+    records; one started later, or told of a write it did not make, finds the log current and reads nothing."""
+    settings = Settings(write_token=TOKEN, shared_path=tmp_path)
+    first, second = (Watched(fresh_store.endpoints, mark=tmp_path / "written") for _ in range(2))
+    with TestClient(create_app(settings, store=first)) as one:
+        assert update(one, INSERT) == 204
+        assert sorted(r["version"] for r in releases(one)) == ["1", "2"] and first.reads == 2
+        with TestClient(create_app(settings, store=second)) as other:
+            assert releases(other) == releases(one) and second.reads == 0
+            assert update(one, DELETE) == 204
+            assert len(releases(one)) == 3 and first.reads == 3
+            time.sleep(STATE_SECONDS)  # the second replica looks at the mark again
+            assert releases(other) == releases(one) and second.reads == 0

@@ -140,3 +140,18 @@ def test_several_workers_need_a_remote_store_or_no_writes(tmp_path: Path) -> Non
                          env={k: v for k, v in os.environ.items() if not k.startswith("ECRN_")},
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "several workers need a remote store" in run.stderr
+
+
+def test_workers_without_a_shared_directory_are_given_one(oxigraph: str) -> None:
+    """`serve --workers 2` on a remote store without ECRN_SHARED_PATH shares a directory of its own between its
+    workers: whichever worker answers, the releases are the same (each would otherwise record its own)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ECRN_")}
+    environment |= {"ECRN_REMOTE_QUERY_URL": f"{oxigraph}/query", "ECRN_REMOTE_UPDATE_URL": f"{oxigraph}/update"}
+    port = free_port()
+    workers = subprocess.Popen([sys.executable, "-m", "service", "serve", "--workers", "2", "--port", str(port)],
+                               env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = _wait_for(f"http://127.0.0.1:{port}", workers)
+        assert len({get(url, "/releases").content for _ in range(16)}) == 1
+    finally:
+        stop(workers)

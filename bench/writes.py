@@ -50,6 +50,7 @@ def remote_store(timeout: float, mark: Path) -> Iterator[RemoteStore]:
     procs = Processes(ROOT / "var" / "bench" / "logs")
     location = ROOT / "var" / "bench" / "run" / "writes-remote"
     shutil.rmtree(location, ignore_errors=True)
+    location.parent.mkdir(parents=True, exist_ok=True)
     base = f"http://{HOST}:{free_port()}"
     try:
         procs.spawn("writes-oxigraph", [str(oxigraph_exe()), "serve", "--location", str(location),

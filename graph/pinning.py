@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-import pyoxigraph as ox
-
 from graph.lexer import Token, tokens
 from graph.store import QueryResult
 
@@ -164,33 +162,17 @@ def _using(head: list[Token], declarations: list[str],
 def _values(answer: QueryResult, iris: set[str]) -> str | None:
     """The solutions as a VALUES block (or a pattern without solutions); None when one holds a blank node or a
     triple term, or there are too many."""
-    variables = answer.variables
-    rows = []
-    solutions = answer.solutions()
-    try:
-        for count, solution in enumerate(solutions):
-            if count >= MAX_SOLUTIONS:
-                return None
-            row = []
-            for name in variables:
-                term = solution[name]
-                if term is None:
-                    row.append("UNDEF")
-                elif isinstance(term, ox.NamedNode):
-                    iris.add(term.value)
-                    row.append(str(term))
-                elif isinstance(term, ox.Literal):
-                    row.append(str(term))
-                else:
-                    return None
-            rows.append(f"({' '.join(row)})")
-    finally:
-        solutions.close()
+    written = answer.written_rows(MAX_SOLUTIONS)
+    if written is None:
+        return None
+    rows, named = written
+    iris |= named
     if not rows:
         return "FILTER(false)"
-    if not variables:
+    if not answer.variables:
         return ""
-    return f"VALUES ({' '.join('?' + v for v in variables)}) {{ {' '.join(rows)} }}"
+    body = " ".join(f"({' '.join(row)})" for row in rows)
+    return f"VALUES ({' '.join('?' + v for v in answer.variables)}) {{ {body} }}"
 
 
 def _names_iri(token: Token) -> bool:

@@ -112,6 +112,29 @@ class QueryResult:
                 for solution in self._raw
             ]
 
+    def written_rows(self, limit: int) -> tuple[list[list[str]], set[str]] | None:
+        """SELECT solutions as SPARQL terms (UNDEF when unbound) and the IRIs among them; None when a solution holds a
+        blank node or a triple term (no query can name them), or there are more than `limit`."""
+        rows: list[list[str]] = []
+        iris: set[str] = set()
+        solutions = self.solutions()
+        try:
+            for solution in solutions:
+                if len(rows) >= limit:
+                    return None
+                row = []
+                for name in self.variables:
+                    term = solution[name]
+                    if isinstance(term, ox.NamedNode):
+                        iris.add(term.value)
+                    elif term is not None and not isinstance(term, ox.Literal):
+                        return None
+                    row.append("UNDEF" if term is None else str(term))
+                rows.append(row)
+        finally:
+            solutions.close()
+        return rows, iris
+
     def solutions(self) -> Generator[Any, None, None]:
         """SELECT solutions with the engine's terms."""
         with self._reading():

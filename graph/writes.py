@@ -10,6 +10,7 @@ applied to the store, in one transaction, followed by a refresh of the entailmen
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import time
 from collections import deque
@@ -67,19 +68,19 @@ def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, cha
             if pinned is not None and copy is not None:
                 change = dataclasses.replace(change, update=pinned.update)
             around = pinned.iris | (change.subjects or frozenset()) if pinned and copy is not None else None
-            report, entailing = pool.sandbox(_try, change, ns, store.updates_see_union, around, timeout=timeout,
-                                             copy=copy)
+            trial = pool.sandbox(_try, change, ns, store.updates_see_union, around, timeout=timeout, copy=copy)
         else:
-            report, entailing = pool.sandbox(_try, change, ns, None, None, timeout=timeout)
-        if not report.conforms:
-            raise ValidationError(report.violations)
+            trial = pool.sandbox(_try, change, ns, None, None, True, timeout=timeout)
+            change = dataclasses.replace(change, update=trial.update)
+        if not trial.report.conforms:
+            raise ValidationError(trial.report.violations)
         if isinstance(store, RemoteStore):
             prologue = f"BASE <{change.base_iri}>\n" if change.base_iri else ""
-            update = "\n;\n".join(u for u in (prologue + _without_last_separator(change), entailing) if u)
+            update = "\n;\n".join(u for u in (prologue + _without_last_separator(change), trial.entailing) if u)
             pool.write(lambda: store.update(update))
         else:
-            pool.write(lambda: _apply(store, change, ns))
-    return report
+            pool.write(lambda: _apply(store, change, ns, trial.around))
+    return trial.report
 
 
 def _pinned(store: RemoteStore, change: Change, ns: Namespaces,
@@ -107,12 +108,12 @@ def _apply(store: EmbeddedStore, change: Change, ns: Namespaces,
     subjects the change touches are among them."""
     operations = _operations(change)
     known = (change.subjects or set()) | _constant_subjects(operations or [])
-    before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete")
+    before = _graph_subjects(store, change.graphs) | _template_subjects(store, operations or [], "delete", around)
     if around is not None:
         before &= around
     pointed_to = _objects(store, before | known)
     store.update(change.update, base_iri=change.base_iri)  # the engine's error, if any, is the client's answer
-    touched = before | known | _template_subjects(store, operations or [], "insert")
+    touched = before | known | _template_subjects(store, operations or [], "insert", around)
     if around is not None:
         touched &= around
     if operations is None or len(touched) > FULL_CHECK_ABOVE or any(map(_whole_store, operations)):
@@ -123,11 +124,29 @@ def _apply(store: EmbeddedStore, change: Change, ns: Namespaces,
     return touched, renewed
 
 
+@dataclass(frozen=True)
+class Trial:
+    """What the sandbox found: the report; for a remote store, the entailment update that goes with the change; the
+    update as tried (pinned, on the embedded store, when it could be) and the IRIs whose surroundings it touches
+    (None: not known)."""
+
+    report: Report
+    entailing: str
+    update: str
+    around: frozenset[str] | None
+
+
 def _try(store: EmbeddedStore, change: Change, ns: Namespaces, remote_union: bool | None,
-         around: frozenset[str] | None) -> tuple[Report, str]:
+         around: frozenset[str] | None, pin_first: bool = False) -> Trial:
     """In the sandbox (a copy of the store, or the surroundings of `around`): apply the change and judge every
-    subject it touched; with the report, for a remote store (`remote_union`: whether its updates see the union of
-    its graphs), the entailment update that goes with the change."""
+    subject it touched; `remote_union`: for a remote store, whether its updates see the union of its graphs.
+    `pin_first` (a copy of the store): pin the change where it can be, so that what it touches is found among the
+    IRIs it names rather than by matching its templates against the whole store."""
+    if pin_first and change.subjects is None:  # no deadline here: the sandbox is killed at it
+        pinned = pin(change.update, change.base_iri, lambda text, until, default, named: store.query(
+            text, union=False, default_graphs=default or None, named_graphs=named or None), math.inf)
+        if pinned is not None:
+            change, around = dataclasses.replace(change, update=pinned.update), pinned.iris
     applied = _apply(store, change, ns, around)
     entailing = ""
     if remote_union is not None:
@@ -139,7 +158,7 @@ def _try(store: EmbeddedStore, change: Change, ns: Namespaces, remote_union: boo
     else:
         touched = applied[0]
     minted = sorted(s for s in touched if s.startswith(ns.base + "id/"))
-    return Report(_shacl(store, minted, ns) + _checks(store, minted)), entailing
+    return Trial(Report(_shacl(store, minted, ns) + _checks(store, minted)), entailing, change.update, around)
 
 
 def _without_last_separator(change: Change) -> str:
@@ -196,10 +215,12 @@ def _triples(clause: CompValue) -> list[tuple[rdflib.term.Node, ...]]:
     return triples
 
 
-def _template_subjects(store: EmbeddedStore, operations: list[CompValue],
-                       which: str) -> set[str]:
-    """Subjects that match a DELETE template before the change, or an INSERT template after it."""
+def _template_subjects(store: EmbeddedStore, operations: list[CompValue], which: str,
+                       around: frozenset[str] | None) -> set[str]:
+    """Subjects that match a DELETE template before the change, or an INSERT template after it; only those among
+    `around`, when given."""
     found: set[str] = set()
+    within = " ".join(f"<{s}>" for s in sorted(around or ()) if ABSOLUTE_IRI.match(s))
     for op in operations:
         clause = op if op.name == "DeleteWhere" and which == "delete" else _part(op, which)
         if op.name in ("Clear", "Drop") and which == "delete":
@@ -208,7 +229,10 @@ def _template_subjects(store: EmbeddedStore, operations: list[CompValue],
             continue
         pattern = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in _triples(clause))
         variables = sorted({s.n3() for s, _, _ in _triples(clause) if isinstance(s, rdflib.Variable)})
-        if variables:
+        for variable in variables if around is not None else []:  # one at a time: VALUES first, then the pattern
+            query = f"SELECT DISTINCT {variable} WHERE {{ VALUES {variable} {{ {within} }} {pattern} }}"
+            found |= {v for row in store.query(query).rows() if not (v := row[variable[1:]]).startswith("_:")}
+        if variables and around is None:
             for row in store.query(f"SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }}").rows():
                 found |= {v for v in row.values() if not v.startswith("_:")}
     return found

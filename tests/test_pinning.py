@@ -1,5 +1,6 @@
-"""Pinned writes on a remote store: the pinned text has the effect of the original, and a check on the surroundings
-of what a write names finds what a check on a copy of the whole store finds (against a real Oxigraph server)."""
+"""Pinned writes: the pinned text has the effect of the original, and a check on the surroundings of what a write
+names finds what a check on a copy of the whole store finds (against a real Oxigraph server); on the embedded store,
+a pinned write is judged and applied as the original is, and touches only what its WHERE picks."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def copied(store: EmbeddedStore) -> EmbeddedStore:
     return copy
 
 
-@pytest.mark.parametrize("fresh_store", ["remote"], indirect=True)  # the embedded store pins nothing
+@pytest.mark.parametrize("fresh_store", ["remote"], indirect=True)  # the embedded store: see below
 @pytest.mark.parametrize("name", PINNED)
 def test_a_pinned_update_does_what_the_update_does(name: str, fresh_store: Store) -> None:
     """The pinned text, with no WHERE left to evaluate, changes the store as the original does (the store is put
@@ -145,12 +146,43 @@ def test_a_check_on_the_surroundings_finds_what_a_check_on_the_whole_store_finds
         name: str, store: EmbeddedStore, remote_store: RemoteStore) -> None:
     """The same findings (and only the valid write conforms), from a sandbox holding a small part of the store."""
     ns, update = Namespaces(), WRITES[name]
-    whole, _ = writing._try(copied(store), writing.Change(PREFIXES + update), ns, None, None)
+    whole = writing._try(copied(store), writing.Change(PREFIXES + update), ns, None, None).report
     pinned = pin(PREFIXES + update, None, asker(remote_store), 0)
     assert pinned is not None
     around = remote_store.surroundings(pinned.iris, writing._ontology_graphs(ns), time.monotonic() + 30)
     assert around is not None and 0 < len(around) < len(store) / 2
-    partial, entailing = writing._try(around, writing.Change(pinned.update), ns, True, pinned.iris)
+    trial = writing._try(around, writing.Change(pinned.update), ns, True, pinned.iris)
+    partial = trial.report
     assert {(p.focus, p.message) for p in partial.violations} == {(p.focus, p.message) for p in whole.violations}
     assert partial.conforms == whole.conforms == name.startswith(("a valid", "a cluster"))
-    assert entailing.startswith("DELETE") or entailing.startswith("CLEAR")
+    assert trial.entailing.startswith("DELETE") or trial.entailing.startswith("CLEAR")
+
+
+@pytest.mark.parametrize("update", [*PINNED.values(), *WRITES.values()], ids=[*PINNED, *WRITES])
+def test_on_the_embedded_store_a_pinned_write_is_judged_and_applied_as_the_original(
+        update: str, store: EmbeddedStore) -> None:
+    """Pinned in the sandbox (its WHERE asked of the default graph, which is what an update sees there), the write
+    leaves the copy as the original leaves another, with the same findings."""
+    ns, change = Namespaces(), writing.Change(PREFIXES + update)
+    by_pinned, by_original = copied(store), copied(store)
+    pinned = writing._try(by_pinned, change, ns, None, None, pin_first=True)
+    original = writing._try(by_original, change, ns, None, None)
+    assert pinned.around is not None and original.around is None
+    assert canonical(by_pinned) == canonical(by_original)
+    assert {(p.focus, p.message) for p in pinned.report.violations} == \
+        {(p.focus, p.message) for p in original.report.violations}
+
+
+def test_a_pinned_write_touches_only_what_its_where_picks(store: EmbeddedStore) -> None:
+    """Renaming one region: its delete template alone matches every labelled subject; pinned, only the region is
+    touched (a large store's whole check and entailment are not called for)."""
+    ns = Namespaces()
+    change = writing.Change(PREFIXES + f"DELETE {{ GRAPH ?g {{ ?o rdfs:label ?old }} }} INSERT {{ GRAPH ?g {{ "
+                            f"?o rdfs:label ?new }} }} WHERE {{ GRAPH ?g {{ ?o rdfs:label ?old }} FILTER(?o = {USTI}) "
+                            'BIND(STRLANG(CONCAT(STR(?old), " (renamed)"), LANG(?old)) AS ?new) }')
+    trial = writing._try(copied(store), change, ns, None, None, pin_first=True)
+    assert trial.report.conforms and trial.around is not None
+    pinned = writing._apply(copied(store), writing.Change(trial.update), ns, trial.around)
+    assert pinned is not None and pinned[0] == {USTI[1:-1]}
+    unpinned = writing._apply(copied(store), change, ns)
+    assert unpinned is None or len(unpinned[0]) > 10

@@ -1,13 +1,16 @@
 """Pinned updates: a write whose effect depends on nothing but its own text, and the IRIs that text names.
 
-A write to a remote store is checked in a sandbox holding only the surroundings of what it can touch (copying the
-whole store would cost a pass over it per write). That is exact when the write's effect does not depend on other
-data: INSERT DATA, DELETE DATA, CREATE, and CLEAR or DROP of one graph (whose subjects are then touched). The WHERE of
-a DELETE/INSERT operation is asked of the store first (`SELECT *`; USING as the protocol's default-graph-uri, which
-Oxigraph serving its union graph heeds where it ignores FROM) and the operation rewritten with its solutions as a
-VALUES block (and no USING); the sandbox and the store then run the same, pinned text. Writes this
-cannot pin (LOAD, ADD, MOVE, COPY, CLEAR ALL, WITH, a WHERE after another change, blank nodes in solutions, too many
-solutions or IRIs) are not pinned: the caller then checks them on a copy of the whole store.
+A write is checked in a sandbox; on a remote store it holds only the surroundings of what the write can touch
+(copying the whole store would cost a pass over it per write), on the embedded store what the write touches is
+looked for among the IRIs it names. That is exact when the write's effect does not depend on other data: INSERT
+DATA, DELETE DATA, CREATE, and CLEAR or DROP of one graph (whose subjects are then touched). The WHERE of a
+DELETE/INSERT operation is asked of the store first (`SELECT *`; USING as the protocol's default-graph-uri, which
+Oxigraph serving its union graph heeds where it ignores FROM; under WITH, inside a GRAPH block of its graph) and the
+operation rewritten with its solutions as a VALUES block, with no USING or WITH (the templates' default-graph
+triples go into a GRAPH block of the WITH graph); the sandbox and the store then run the same, pinned text. Writes
+this cannot pin (LOAD, ADD, MOVE, COPY, CLEAR ALL, a WHERE after another change, blank nodes in solutions, too many
+solutions or IRIs, a WITH of an empty graph whose WHERE has no solution) are not pinned: the caller then checks them
+on a copy of the whole store.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def pin(update: str, base_iri: str | None, ask: Ask, deadline: float) -> Pinned 
                 return None
             graphs.add(_iri(target[1], declarations, base_iri))
             changed = True
-        elif head in ("INSERT", "DELETE"):
+        elif head in ("INSERT", "DELETE", "WITH"):
             if changed:  # its WHERE would see what the operations before it changed
                 return None
             rewritten = _pinned_operation(update, body, declarations, base_iri, ask, deadline, iris)
@@ -110,7 +113,8 @@ def _skip_declarations(operation: list[Token], declarations: list[str]) -> list[
 
 def _pinned_operation(update: str, body: list[Token], declarations: list[str], base_iri: str | None, ask: Ask,
                       deadline: float, iris: set[str]) -> tuple[int, int, str] | None:
-    """(start, end, text): what replaces update[start:end], the operation's dataset clauses and WHERE."""
+    """(start, end, text): what replaces update[start:end], the operation's WITH, dataset clauses and WHERE (the
+    templates too, under WITH: their default-graph part goes into a GRAPH block of the WITH graph)."""
     where = next((i for i, t in enumerate(body) if t.depth == 0 and t.keyword == "WHERE"), None)
     if where is None or where + 1 >= len(body) or body[where + 1].text != "{":
         return None
@@ -123,18 +127,73 @@ def _pinned_operation(update: str, body: list[Token], declarations: list[str], b
     if using is None:
         return None
     default, named, cut = using
+    with_graph = None
+    if body[0].keyword == "WITH":
+        with_graph = _iri(body[1], declarations, base_iri) if len(body) > 1 else ""
+        if not with_graph:
+            return None
+    if with_graph and cut is None:  # WITH is the WHERE's default graph when no USING says otherwise
+        group = f"{{ GRAPH <{with_graph}> {group} }}"
     query = "\n".join([*declarations, f"SELECT * WHERE {group} LIMIT {MAX_SOLUTIONS + 1}"])
     if base_iri and not any(d.startswith("BASE") for d in declarations):
         query = f"BASE <{base_iri}>\n{query}"
     answer = ask(query, deadline, default, named)
     values = _values(answer, iris)
+    if values == "FILTER(false)" and with_graph and cut is None and not ask(
+            f"ASK {{ GRAPH <{with_graph}> {{ ?s ?p ?o }} }}", deadline, [], []).boolean:
+        return None  # the WITH graph is empty: a group matching nothing has solutions that GRAPH does not give
     if values is None:
         return None
     end = group_end.start + 1
     if delete_where:  # DELETE WHERE { Q } is DELETE { Q } WHERE { Q }
         return body[where].start, end, f"{group} WHERE {{ {values} }}"
+    if with_graph:
+        templates = _in_graph(update, body[2:cut if cut is not None else where], with_graph)
+        return body[0].start, end, f"{templates} WHERE {{ {values} }}"
     start = body[cut].start if cut is not None else body[where].start
     return start, end, f"WHERE {{ {values} }}"
+
+
+def _in_graph(update: str, head: list[Token], graph: str) -> str:
+    """DELETE/INSERT templates with the triples outside their GRAPH blocks moved into a GRAPH block of `graph`."""
+    written: list[str] = []
+    at = 0
+    while at < len(head):
+        token = head[at]
+        if token.depth == 0 and token.text == "{":
+            close = next(i for i in range(at + 1, len(head)) if head[i].depth == 0 and head[i].text == "}")
+            written.append(_template_in_graph(update, head[at + 1:close], graph))
+            at = close + 1
+        else:
+            written.append(token.text)
+            at += 1
+    return " ".join(written)
+
+
+def _template_in_graph(update: str, inside: list[Token], graph: str) -> str:
+    """One template's inside (tokens at depth 1), its default-graph triples put in `graph`."""
+    blocks: list[str] = []
+    loose: list[str] = []
+    span_start: int | None = None
+    at = 0
+    while at <= len(inside):
+        token = inside[at] if at < len(inside) else None
+        if token is None or (token.depth == 1 and token.keyword == "GRAPH"):
+            if span_start is not None:
+                end = token.start if token else inside[-1].start + len(inside[-1].text)
+                loose.append(update[span_start:end].strip().strip(".").strip())
+                span_start = None
+            if token is None:
+                break
+            close = next(i for i in range(at + 3, len(inside)) if inside[i].depth == 1 and inside[i].text == "}")
+            blocks.append(update[token.start:inside[close].start + 1])
+            at = close + 1
+        else:
+            if span_start is None and not (token.depth == 1 and token.text == "."):
+                span_start = token.start
+            at += 1
+    triples = " . ".join(part for part in loose if part)
+    return "{ " + " ".join([*([f"GRAPH <{graph}> {{ {triples} }}"] if triples else []), *blocks]) + " }"
 
 
 def _using(head: list[Token], declarations: list[str],

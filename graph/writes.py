@@ -28,7 +28,7 @@ from graph.entailment import all_update, subjects_update
 from graph.errors import ValidationError
 from graph.lexer import tokens
 from graph.namespaces import Namespaces
-from graph.pinning import Pinned, pin
+from graph.pinning import pin
 from graph.pool import QueryPool
 from graph.remote import RemoteStore
 from graph.remote_pool import RemotePool
@@ -64,10 +64,11 @@ def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, cha
         if isinstance(store, RemoteStore):
             assert isinstance(pool, RemotePool)
             deadline = time.monotonic() + timeout
-            pinned, copy = _pinned(store, change, ns, deadline)
-            if pinned is not None and copy is not None:
-                change = dataclasses.replace(change, update=pinned.update)
-            around = pinned.iris | (change.subjects or frozenset()) if pinned and copy is not None else None
+            pinned = _pinned(store, change, ns, deadline)
+            around, copy = None, None
+            if pinned is not None:
+                update, around, copy = pinned
+                change = dataclasses.replace(change, update=update)
             trial = pool.sandbox(_try, change, ns, store.updates_see_union, around, timeout=timeout, copy=copy)
         else:
             trial = pool.sandbox(_try, change, ns, None, None, True, timeout=timeout)
@@ -84,17 +85,18 @@ def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, cha
 
 
 def _pinned(store: RemoteStore, change: Change, ns: Namespaces,
-            deadline: float) -> tuple[Pinned | None, EmbeddedStore | None]:
-    """The change pinned (see graph.pinning) and the surroundings of what it names, as a sandbox holds them; None
-    and None when it cannot be pinned (then it is checked on a copy of the store)."""
+            deadline: float) -> tuple[str, frozenset[str], EmbeddedStore] | None:
+    """The change pinned (see graph.pinning), the IRIs it names, and their surroundings as a sandbox holds them;
+    None when it cannot be pinned or they are too deep to copy (then it is checked on a copy of the store)."""
     if not store.updates_see_union or None in change.graphs:  # an entailment update names every graph (USING);
-        return None, None  # the default graph of a store serving the union is everything
+        return None  # the default graph of a store serving the union is everything
     pinned = pin(change.update, change.base_iri, lambda text, until, default, named: store.query(
         text, deadline=until, default_graphs=default or None, named_graphs=named or None), deadline)
     if pinned is None:
-        return None, None
+        return None
     iris = pinned.iris | (change.subjects or frozenset())
-    return pinned, store.surroundings(iris, [*_ontology_graphs(ns), *sorted(pinned.graphs)], deadline)
+    around = store.surroundings(iris, [*_ontology_graphs(ns), *sorted(pinned.graphs)], deadline)
+    return (pinned.update, iris, around) if around is not None else None
 
 
 def _ontology_graphs(ns: Namespaces) -> list[str]:

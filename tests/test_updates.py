@@ -131,6 +131,20 @@ def test_using_graph_uri_narrows_the_where_clause(writable: TestClient, fresh_st
     assert ask(writable, "ASK { GRAPH <https://example.org/copy> { ?s ?p ?o } }")
 
 
+def test_with_names_the_graph_of_the_templates_and_the_where(writable: TestClient, fresh_store: Backend) -> None:
+    """Also on Oxigraph serving its union default graph, which refuses WITH: pinned, the WHERE is asked in the WITH
+    graph and the templates' triples are written into it (graph.pinning)."""
+    regions, copy = "https://w3id.org/ecrn/graph/data/regions", "https://example.org/copy"
+    insert = f'INSERT {{ ?r rdfs:comment "seen" . GRAPH <{copy}> {{ ?r a ecrn:Region }} }} WHERE {{ ?r a ecrn:Region }}'
+    for graph, found in (("https://w3id.org/ecrn/graph/data/people", False), (regions, True)):
+        response = writable.post("/sparql", content=f"{PREFIXES} WITH <{graph}> {insert}",
+                                 headers={"content-type": "application/sparql-update", **AUTH})
+        assert response.status_code == 204, response.text
+        assert ask(writable, f"ASK {{ GRAPH <{copy}> {{ ?s ?p ?o }} }}") == found
+    assert ask(writable, f'ASK {{ GRAPH <{regions}> {{ ?r a ecrn:Region ; rdfs:comment "seen" }} }}')
+    assert not ask(writable, f'ASK {{ GRAPH ?g {{ ?r rdfs:comment "seen" }} FILTER(?g != <{regions}>) }}')
+
+
 def test_a_using_graph_uri_the_engine_refuses_is_named_as_such(writable: TestClient) -> None:
     """Once spliced into the update text, where the engine's parser failed on it ("Malformed query")."""
     response = writable.post("/sparql", params={"using-graph-uri": "http://a/%zz"},

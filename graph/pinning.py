@@ -149,20 +149,24 @@ def _pinned_operation(update: str, body: list[Token], declarations: list[str], b
         return body[where].start, end, f"{group} WHERE {{ {values} }}"
     if with_graph:
         templates = _in_graph(update, body[2:cut if cut is not None else where], with_graph)
-        return body[0].start, end, f"{templates} WHERE {{ {values} }}"
+        return (body[0].start, end, f"{templates} WHERE {{ {values} }}") if templates is not None else None
     start = body[cut].start if cut is not None else body[where].start
     return start, end, f"WHERE {{ {values} }}"
 
 
-def _in_graph(update: str, head: list[Token], graph: str) -> str:
-    """DELETE/INSERT templates with the triples outside their GRAPH blocks moved into a GRAPH block of `graph`."""
+def _in_graph(update: str, head: list[Token], graph: str) -> str | None:
+    """DELETE/INSERT templates with the triples outside their GRAPH blocks moved into a GRAPH block of `graph`;
+    None if a template is malformed (the engine then says how)."""
     written: list[str] = []
     at = 0
     while at < len(head):
         token = head[at]
         if token.depth == 0 and token.text == "{":
-            close = next(i for i in range(at + 1, len(head)) if head[i].depth == 0 and head[i].text == "}")
-            written.append(_template_in_graph(update, head[at + 1:close], graph))
+            close = _closing(head, at + 1, 0)
+            template = _template_in_graph(update, head[at + 1:close], graph) if close is not None else None
+            if close is None or template is None:
+                return None
+            written.append(template)
             at = close + 1
         else:
             written.append(token.text)
@@ -170,30 +174,39 @@ def _in_graph(update: str, head: list[Token], graph: str) -> str:
     return " ".join(written)
 
 
-def _template_in_graph(update: str, inside: list[Token], graph: str) -> str:
+def _template_in_graph(update: str, inside: list[Token], graph: str) -> str | None:
     """One template's inside (tokens at depth 1), its default-graph triples put in `graph`."""
     blocks: list[str] = []
-    loose: list[str] = []
-    span_start: int | None = None
+    runs: list[list[Token]] = [[]]
     at = 0
-    while at <= len(inside):
-        token = inside[at] if at < len(inside) else None
-        if token is None or (token.depth == 1 and token.keyword == "GRAPH"):
-            if span_start is not None:
-                end = token.start if token else inside[-1].start + len(inside[-1].text)
-                loose.append(update[span_start:end].strip().strip(".").strip())
-                span_start = None
-            if token is None:
-                break
-            close = next(i for i in range(at + 3, len(inside)) if inside[i].depth == 1 and inside[i].text == "}")
-            blocks.append(update[token.start:inside[close].start + 1])
+    while at < len(inside):
+        token = inside[at]
+        if token.depth == 1 and token.keyword == "GRAPH":
+            close = _closing(inside, at + 3, 1)
+            if close is None:
+                return None
+            blocks.append(update[token.start:inside[close].start + len(inside[close].text)])
+            runs.append([])
             at = close + 1
         else:
-            if span_start is None and not (token.depth == 1 and token.text == "."):
-                span_start = token.start
+            runs[-1].append(token)
             at += 1
-    triples = " . ".join(part for part in loose if part)
+    triples = " .\n".join(_text(update, run) for run in runs if _text(update, run))
     return "{ " + " ".join([*([f"GRAPH <{graph}> {{ {triples} }}"] if triples else []), *blocks]) + " }"
+
+
+def _closing(found: list[Token], start: int, depth: int) -> int | None:
+    """The index of the first `}` at `depth` from `start`."""
+    return next((i for i in range(start, len(found)) if found[i].depth == depth and found[i].text == "}"), None)
+
+
+def _text(update: str, run: list[Token]) -> str:
+    """The text of a run of triples, without the `.` that may open or close it."""
+    while run and run[0].text == "." and run[0].depth == 1:
+        run = run[1:]
+    while run and run[-1].text == "." and run[-1].depth == 1:
+        run = run[:-1]
+    return update[run[0].start:run[-1].start + len(run[-1].text)] if run else ""
 
 
 def _using(head: list[Token], declarations: list[str],

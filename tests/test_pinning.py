@@ -50,6 +50,7 @@ PINNED = {
 NOT_PINNED = {
     "load": "LOAD <https://example.org/data.ttl>",
     "with an empty graph": f"WITH {CONTRIB} INSERT {{ ex:a ex:b ex:c }} WHERE {{ OPTIONAL {{ ?r ex:x ?o }} }}",
+    "a malformed template": f"WITH {REGIONS} DELETE {{ GRAPH ?g ?r ex:x ?o }} WHERE {{ ?r ex:x ?o }}",
     "move": f"MOVE {REGIONS} TO {CONTRIB}",
     "all graphs": "DROP ALL",
     "the default graph": "CLEAR DEFAULT",

@@ -1,4 +1,7 @@
-"""What routes take from the app: the store and the settings."""
+"""What routes take from the app: the store and the settings.
+
+Coroutines, so that FastAPI calls them on the event loop rather than sending each to its thread pool.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,15 @@ from service.backend import Backend, Pool
 from service.settings import Settings
 
 
-def get_store(request: Request) -> Backend:
+async def get_store(request: Request) -> Backend:
     return cast(Backend, request.app.state.store)
 
 
-def get_pool(request: Request) -> Pool:
+async def get_pool(request: Request) -> Pool:
     return cast(Pool, request.app.state.pool)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 

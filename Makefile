@@ -24,12 +24,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-system:  ## Debian packages of the browser, diagram and federation tests: Chromium, Graphviz, Node.js (apt-get, as root)
-	@command -v chromium >/dev/null && command -v dot >/dev/null && command -v npm >/dev/null || { \
+system:  ## Debian packages of the browser, diagram, federation and Virtuoso tests: Chromium, Graphviz, Node.js, Virtuoso (apt-get, as root)
+	@command -v chromium >/dev/null && command -v dot >/dev/null && command -v npm >/dev/null && command -v virtuoso-t >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz virtuoso-opensource \
 	      $$(command -v npm >/dev/null || echo nodejs npm); \
-	  else echo "note: without chromium, graphviz and npm (sudo apt-get install chromium graphviz nodejs npm) some tests skip"; fi; }
+	  else echo "note: without chromium, graphviz, npm and virtuoso-t (sudo apt-get install chromium graphviz nodejs npm virtuoso-opensource) some tests skip"; fi; }
 
 comunica: system  ## Comunica 4 (npm registry) in var/comunica, for the federation test
 	@command -v npm >/dev/null || { echo "note: without npm the Comunica test skips"; exit 0; }; \

@@ -16,15 +16,19 @@ from graph.terms import ABSOLUTE_IRI
 _SCHEMA = "rdfs:subClassOf|rdfs:subPropertyOf|rdfs:domain|rdfs:range"
 _RDFS_TERM = re.compile(r"\brdfs:(\w+)")
 
+# rdfs:subPropertyOf+ and rdfs:subClassOf+ as a step and a path, in subqueries: Virtuoso evaluates a transitive path
+# only from an end it has bound, and binds none from a focus (a UNION) outside the subquery
+_SUPER_PROPERTIES = "{ SELECT DISTINCT ?p ?q WHERE { ?p rdfs:subPropertyOf/rdfs:subPropertyOf* ?q } }"
+_SUPER_CLASSES = "{ SELECT DISTINCT ?c ?d WHERE { ?c rdfs:subClassOf/rdfs:subClassOf* ?d } }"
+
 # (the variable an entailed triple is about, its template, its pattern), in order: each rule sees what the earlier
 # ones added. {focus} is empty for the whole store, or a pattern binding that variable to the touched subjects.
 RULES = (
-    (None, "?c rdfs:subClassOf ?d",
-     "?c rdfs:subClassOf+ ?d FILTER(?c != ?d) FILTER NOT EXISTS { ?c rdfs:subClassOf ?d }"),
-    ("s", "?s ?q ?o", "{focus} ?p rdfs:subPropertyOf+ ?q . ?s ?p ?o FILTER(?p != ?q) FILTER NOT EXISTS { ?s ?q ?o }"),
+    (None, "?c rdfs:subClassOf ?d", f"{_SUPER_CLASSES} FILTER(?c != ?d) FILTER NOT EXISTS {{ ?c rdfs:subClassOf ?d }}"),
+    ("s", "?s ?q ?o", f"{{focus}} {_SUPER_PROPERTIES} ?s ?p ?o FILTER(?p != ?q) FILTER NOT EXISTS {{ ?s ?q ?o }}"),
     ("s", "?s a ?c", "{focus} ?p rdfs:domain ?c . ?s ?p ?o FILTER NOT EXISTS { ?s a ?c }"),
     ("o", "?o a ?c", "{focus} ?p rdfs:range ?c . ?s ?p ?o FILTER(!isLiteral(?o)) FILTER NOT EXISTS { ?o a ?c }"),
-    ("x", "?x a ?d", "{focus} ?x a ?c . ?c rdfs:subClassOf+ ?d FILTER NOT EXISTS { ?x a ?d }"),
+    ("x", "?x a ?d", f"{{focus}} ?x a ?c . {_SUPER_CLASSES} FILTER NOT EXISTS {{ ?x a ?d }}"),
 )
 
 
@@ -87,6 +91,7 @@ def _expanded(text: str) -> str:
 
 
 def _focus(variable: str, values: str) -> str:
-    """A pattern binding ?variable to the subjects and to the blank nodes they point to."""
-    return (f"{{ VALUES ?{variable} {{ {values} }} }} UNION "
+    """A pattern binding ?variable to the subjects and to the blank nodes they point to (the subjects by a subquery:
+    Virtuoso 7 finds nothing in a UNION branch that is only VALUES)."""
+    return (f"{{ SELECT ?{variable} WHERE {{ VALUES ?{variable} {{ {values} }} }} }} UNION "
             f"{{ VALUES ?focus {{ {values} }} ?focus ?via ?{variable} FILTER(isBlank(?{variable})) }}")

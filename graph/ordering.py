@@ -10,8 +10,8 @@ key. Inside one class the engine's comparison is a total order, and the classes 
 
 All numerics share a class, so they still sort by value across numeric types. Simple literals, xsd:string and
 language-tagged strings share the xsd:string class: the engine orders them by text, then datatype and tag, as before.
-Every other datatype is a class of its own, split by whether the value has a timezone (TZ errs on non-temporal values,
-which then get no flag). SPARQL leaves the order between literal kinds undefined, so grouping them is conforming.
+Every other datatype is a class of its own, split by whether the value has a timezone (only temporal values get the
+flag). SPARQL leaves the order between literal kinds undefined, so grouping them is conforming.
 
 Not covered: integers against floats or doubles near 2^24 and 2^53, where promotion rounds (giving floats a class of
 their own would break their order by value among numerics); triple terms whose components mix literal kinds; keys
@@ -22,7 +22,7 @@ _MAX_CLASSES).
 
 The rewrite only inserts text: before each condition `k`, `ASC(class(k)) ` or `DESC(class(k)) `, with the direction of
 `k`. Everything else stays byte-identical; a clause the lexer cannot follow is left as it is from there on. A class
-holds seven copies of its key and at most seven more bracket levels.
+holds eight copies of its key and at most eight more bracket levels.
 """
 
 from __future__ import annotations
@@ -40,11 +40,14 @@ _CLAUSE_ENDS = {"LIMIT", "OFFSET", "VALUES"}  # VALUES (?a ?b) { … } would pas
 # pyoxigraph 0.5.13 overflows its stack (SIGSEGV) on about 2,600 computed keys in one ORDER BY, where variables are
 # fine by the ten thousand: classes for a clause of variables must not take it there. Real clauses have a few keys.
 _MAX_CLASSES = 32  # per clause; the keys after these get none
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+# the datatypes whose values TZ reads (Virtuoso fails the whole query on TZ of any other value, where SPARQL errs)
+_TEMPORAL = ", ".join(f"<{_XSD}{t}>" for t in ("dateTime", "dateTimeStamp", "date", "time", "gYear", "gYearMonth",
+                                                "gMonth", "gMonthDay", "gDay"))
 _CLASS = (
     'IF(isLiteral({k}), IF(isNumeric({k}), "1", CONCAT("2 ", '
-    'IF(LANG({k}) = "", STR(DATATYPE({k})), "' + _XSD_STRING + '"), '
-    'COALESCE(IF(TZ({k}) = "", " -", " Z"), ""))), '
+    'IF(LANG({k}) = "", STR(DATATYPE({k})), "' + _XSD + 'string"), '
+    'COALESCE(IF(DATATYPE({k}) IN (' + _TEMPORAL + '), IF(TZ({k}) = "", " -", " Z"), ""), ""))), '
     'IF(isIRI({k}) || isBlank({k}), "0", "3"))'
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import io
 import os
 import re
 import socket
@@ -53,6 +54,18 @@ _FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "g
 
 
 @dataclass(frozen=True)
+class Dialect:
+    """What a store needs beside SPARQL 1.1; the defaults suit Oxigraph, Fuseki and the like."""
+
+    batch: int = BATCH  # quads per update of a load
+
+
+# Virtuoso's SPARQL compiler stops at 10,000 lines of SQL: about 1,000 quads in an INSERT
+DIALECTS = {"sparql": Dialect(), "virtuoso": Dialect(batch=1_000)}
+VIRTUOSO = DIALECTS["virtuoso"]
+
+
+@dataclass(frozen=True)
 class Endpoints:
     """Where the remote store answers, and how to sign in (HTTP Basic)."""
 
@@ -77,10 +90,11 @@ class RemoteStore:
     path = None  # nothing of it lives on this machine
 
     def __init__(self, endpoints: Endpoints, timeout: float = 30.0, union: bool = True,
-                 mark: Path | None = None) -> None:
+                 mark: Path | None = None, dialect: Dialect = DIALECTS["sparql"]) -> None:
         """`union`: the store serves the union of its graphs as default graph, to updates too (see the module);
         `mark`: a file renewed after each update, in a directory the processes serving this store share."""
         self.endpoints = endpoints
+        self.dialect = dialect
         self.timeout = timeout
         self.updates_see_union = union
         self.mark = mark
@@ -161,13 +175,13 @@ class RemoteStore:
         local.update(" ;\n".join(f"CREATE SILENT GRAPH {g}" for g in named.split()))  # a graph may be empty
         if not values:
             return local
-        about = self._anywhere("?s ?p ?o", "g")
+        about = self._anywhere("?s ?p ?o", "g")  # (the blank node filters go inside: Virtuoso fails on them outside)
         rows = self.query(f"""SELECT ?s ?p ?o ?g ?deep WHERE {{
           {{ VALUES ?g {{ {named} }} GRAPH ?g {{ ?s ?p ?o }} }}
           UNION {{ VALUES ?s {{ {values} }} {about} }}
           UNION {{ VALUES ?c {{ {values} }} {self._anywhere("?c ?q ?s", "h")} FILTER(!isLiteral(?s)) {about} }}
-          UNION {{ VALUES ?c {{ {values} }} {self._anywhere("?c ?q ?b", "h")} FILTER(isBlank(?b))
-                   {self._anywhere("?b ?r ?s", "i")} FILTER(isBlank(?s)) {about} BIND(isBlank(?o) AS ?deep) }}
+          UNION {{ VALUES ?c {{ {values} }} {self._anywhere("?c ?q ?b FILTER(isBlank(?b))", "h")}
+                   {self._anywhere("?b ?r ?s FILTER(isBlank(?s))", "i")} {about} BIND(isBlank(?o) AS ?deep) }}
         }}""", deadline=deadline).solutions()
         nodes = set()
         for row in rows:
@@ -202,10 +216,10 @@ class RemoteStore:
         temporary = {g: f"{load}:{i}" for i, g in enumerate(graphs)}
         total, sent = staging.count_in(graphs), 0
         try:
-            for batch in _batches(staging, graphs, BATCH):
-                blocks = "\n".join(f"GRAPH <{temporary[g]}> {{\n{body}}}" for g, body in batch.items())
-                self.update(f"INSERT DATA {{\n{blocks}\n}}", deadline=time.monotonic() + LOAD_SECONDS)
-                sent += sum(body.count("\n") for body in batch.values())
+            for batch in _batches(staging, graphs, self.dialect.batch):
+                self.update(_inserts({temporary[g]: texts for g, texts in batch.items()}),
+                            deadline=time.monotonic() + LOAD_SECONDS)
+                sent += sum(ground.count("\n") + blank.count("\n") for ground, blank in batch.values())
                 if self.progress:
                     self.progress(sent, total)
             self.update(" ;\n".join(f"MOVE SILENT GRAPH <{temporary[g]}> TO GRAPH <{g}>" for g in graphs),
@@ -285,7 +299,11 @@ class _Body:
         if kind == "graph":
             return _Triples(self)
         try:
-            return ox.parse_query_results(self.response, format=ox.QueryResultsFormat.JSON)
+            answer = io.BufferedReader(_Labels(self.response))
+            parsed = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
+            if kind == "ask" and isinstance(parsed, ox.QuerySolutions):  # Virtuoso 7: a row for true, none for false
+                return _boolean(next(parsed, None) is not None)
+            return parsed
         except (SyntaxError, OSError, ValueError) as error:
             self.close()
             raise self.failure(error) from None
@@ -299,6 +317,34 @@ class _Body:
         if self.timer:
             self.timer.cancel()
         self.response.close()
+
+
+class _Labels(io.RawIOBase):
+    """A SPARQL JSON answer as it streams in, Virtuoso's blank node labels ("nodeID://b1") read as labels ("b1")."""
+
+    MARK, LABEL = b'"bnode", "value": "nodeID://', b'"bnode", "value": "'
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.ready = b""
+        self.held = b""  # the end of what came in, while it may be the start of a MARK
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.ready:
+            chunk = self.response.read(65536)
+            if not chunk:
+                self.ready, self.held = self.held, b""
+                break
+            text = (self.held + chunk).replace(self.MARK, self.LABEL)
+            keep = next((n for n in range(len(self.MARK) - 1, 0, -1) if text.endswith(self.MARK[:n])), 0)
+            self.ready, self.held = text[: len(text) - keep], text[len(text) - keep:]
+        size = min(len(self.ready), len(buffer))
+        buffer[:size] = self.ready[:size]
+        self.ready = self.ready[size:]
+        return size
 
 
 class _Triples:
@@ -318,6 +364,12 @@ class _Triples:
 
     def serialize(self, format: ox.RdfFormat) -> bytes:
         return ox.serialize(list(self), format=format) or b""
+
+
+def _boolean(value: bool) -> Any:
+    """An ASK answer (the engine makes them only by parsing one)."""
+    text = b'{"head": {}, "boolean": %s}' % (b"true" if value else b"false")
+    return ox.parse_query_results(text, format=ox.QueryResultsFormat.JSON)
 
 
 def _renew(mark: Path) -> None:
@@ -340,7 +392,7 @@ def _lines_up(lines: int) -> Callable[[re.Match[str]], str]:
     return lambda match: f"{match.group(1)}{int(match.group(2)) - lines}:{match.group(3)}"
 
 
-def _batches(staging: EmbeddedStore, graphs: list[str], size: int) -> Iterator[dict[str, str]]:
+def _batches(staging: EmbeddedStore, graphs: list[str], size: int) -> Iterator[dict[str, tuple[str, str]]]:
     """N-Triples per graph, about `size` quads a batch; the quads of blank nodes linked to each other stay in one."""
     groups = staging.blank_node_groups(graphs)
     batch: dict[str, list[ox.Triple]] = {}
@@ -357,8 +409,29 @@ def _batches(staging: EmbeddedStore, graphs: list[str], size: int) -> Iterator[d
         yield _written(batch)
 
 
-def _written(batch: dict[str, list[ox.Triple]]) -> dict[str, str]:
-    return {g: (ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) or b"").decode() for g, ts in batch.items()}
+def _written(batch: dict[str, list[ox.Triple]]) -> dict[str, tuple[str, str]]:
+    """N-Triples per graph: the triples without blank nodes, and those with."""
+    def text(triples: list[ox.Triple]) -> str:
+        return (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+
+    def blank(t: ox.Triple) -> bool:
+        return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+
+    return {g: (text([t for t in ts if not blank(t)]), text([t for t in ts if blank(t)])) for g, ts in batch.items()}
+
+
+def _inserts(batch: dict[str, tuple[str, str]]) -> str:
+    """One update adding a batch to its graphs: INSERT DATA with the triples without blank nodes; INSERT … WHERE
+    with the others, for Virtuoso refuses blank nodes in INSERT DATA (and the graphs bound in the WHERE: it misreads
+    some blank nodes in a template whose graphs are constants). Only there: Virtuoso reads constants of a template
+    that it deems equal as one ("2014-01"^^xsd:gYearMonth as "2014"^^xsd:gYear)."""
+    data = "\n".join(f"GRAPH <{g}> {{\n{ground}}}" for g, (ground, _) in batch.items() if ground)
+    blank = [(g, text) for g, (_, text) in batch.items() if text]
+    blocks = "\n".join(f"GRAPH ?g{i} {{\n{text}}}" for i, (_, text) in enumerate(blank))
+    names = " ".join(f"BIND(<{g}> AS ?g{i})" for i, (g, _) in enumerate(blank))
+    updates = [f"INSERT DATA {{\n{data}\n}}"] if data else []
+    updates += [f"INSERT {{\n{blocks}\n}} WHERE {{ {names} }}"] if blank else []
+    return " ;\n".join(updates)
 
 
 def said(error: SPARQLWrapperException) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graph import EmbeddedStore, QueryPool, open_store
 from graph.load import prepare
-from graph.remote import Endpoints, RemoteStore
+from graph.remote import DIALECTS, Endpoints, RemoteStore
 from graph.remote_pool import RemotePool
 from service.settings import Settings
 
@@ -19,7 +19,8 @@ def remote_store(settings: Settings) -> RemoteStore | None:
     password = settings.remote_password.get_secret_value() if settings.remote_password else None
     endpoints = Endpoints(settings.remote_query_url, settings.remote_update_url, settings.remote_user, password)
     return RemoteStore(endpoints, settings.query_timeout, settings.union_default_graph,
-                       settings.shared_path / "written" if settings.shared_path else None)
+                       settings.shared_path / "written" if settings.shared_path else None,
+                       DIALECTS[settings.remote_dialect])
 
 
 def open_backend(settings: Settings) -> Backend:

@@ -52,4 +52,6 @@ class Settings(BaseSettings):
     remote_update_url: str | None = Field(None, description="SPARQL update endpoint of that store.")
     remote_user: str | None = Field(None, description="User name for that store (HTTP Basic).")
     remote_password: SecretStr | None = Field(None, description="Password for that store.")
+    remote_dialect: Literal["sparql", "virtuoso"] = Field("sparql", description="What that store needs beside "
+                                                          "SPARQL 1.1: nothing, or Virtuoso's workarounds.")
     write_token: SecretStr | None = Field(None, description="Bearer token for updates and uploads; unset: read-only.")

@@ -17,11 +17,12 @@ from fastapi.testclient import TestClient
 
 from graph import EmbeddedStore, load_default
 from graph.load import prepare
-from graph.remote import Endpoints, RemoteStore
+from graph.remote import VIRTUOSO, Endpoints, RemoteStore
 from service.app import create_app
 from service.backend import Backend
 from service.settings import Settings
 from tests.oxigraph_server import free_port, oxigraph_server
+from tests.virtuoso_server import virtuoso_server
 
 TEST_DATA = Path(__file__).parent / "data"
 STORE_LIMIT = ("--timeout-s", "30")  # the remote store stops a query the service gave up on (a runaway one) itself
@@ -42,15 +43,82 @@ def writable_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
         yield RemoteStore(Endpoints(f"{url}/query", f"{url}/update"))
 
 
-@pytest.fixture(params=["embedded", "remote"])
+# What the suite finds wrong on Virtuoso 7.2.5 and is not fixed yet (issue 5), by cause. Strict: a test that starts
+# passing fails the run, so the list stays true.
+VIRTUOSO_FAILS = {
+    "Virtuoso's optimizer fails on these queries (SQ156 'Bad dfe in sqlo_place_exp'), not isolated yet": (
+        "tests/test_openapi.py::test_every_named_query_operation_answers_its_documented_example[virtuoso",
+        "tests/test_openapi.py::test_every_operation_answers_its_documented_example[virtuoso",
+        "tests/test_query_page.py::test_every_example_runs_as_a_plain_query_and_answers_as_its_named_query"
+        "[virtuoso-chemclust-partner-regions",
+        "tests/test_query_page.py::test_every_example_runs_as_a_plain_query_and_answers_as_its_named_query"
+        "[virtuoso-ecrn-members",
+        "tests/test_resources.py::test_text_filter_and_labels_in_the_language_asked_for[virtuoso",
+        "tests/test_resources.py::test_the_lang_parameter_wins_over_accept_language[virtuoso",
+        "tests/test_resources.py::test_facets_count_each_value[virtuoso",
+        "tests/test_resources.py::test_hostile_filter_values_are_values_or_refused[virtuoso",
+        "tests/test_rest_queries.py::test_accept_language_names_the_regions_and_each_falls_back_to_english[virtuoso",
+        "tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
+        "[virtuoso-chemclust-partner-regions",
+        "tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
+        "[virtuoso-ecrn-members"),
+    "answers differ from the embedded store's: Virtuoso evaluates CONCAT over an unbound variable (SPARQL: an "
+    "error), and the load's INSERT ... WHERE stores whole xsd:decimal amounts on blank nodes as xsd:integer": (
+        *(f"tests/test_query_page.py::test_every_example_runs_as_a_plain_query_and_answers_as_its_named_query"
+          f"[virtuoso-{name}" for name in ("chemclust-budget", "chemclust-partners", "chemclust-timeline",
+                                           "good-practices", "policy-instruments", "transfer-network", "transfers")),
+        *(f"tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
+          f"[virtuoso-{name}" for name in ("good-practices", "policy-instruments", "transfers")),
+        "tests/test_schemas.py::test_every_resource_is_valid_against_its_shapes_schemas_and_parses_back"
+        "[virtuoso-policies",
+        "tests/test_schemas.py::test_every_resource_is_valid_against_its_shapes_schemas_and_parses_back"
+        "[virtuoso-practices",
+        "tests/test_schemas.py::test_every_resource_is_valid_against_its_shapes_schemas_and_parses_back"
+        "[virtuoso-projects",
+        "tests/test_schemas.py::test_the_shapes_decide_how_values_look[virtuoso",
+        "tests/test_schemas.py::test_a_frame_shapes_the_document[virtuoso"),
+    "Virtuoso names a syntax error's line, not its column, and counts the prologue the service adds": (
+        "tests/test_sparql_http.py::test_malformed_query_is_400_with_the_parser_position[virtuoso",
+        "tests/test_query_page.py::test_a_malformed_query_is_400_with_the_parsers_message_in_the_page[virtuoso"),
+    "SPARQL leaves DESCRIBE's answer to the store; Virtuoso's default describe mode gives other triples": (
+        "tests/test_docs.py::test_readme_example_query_answers[virtuoso-describe-practice",),
+    "an allowlisted SERVICE call answers 502 through Virtuoso, not investigated yet": (
+        "tests/test_limits.py::test_an_allowlisted_service_federates_with_its_own_time_limit[virtuoso",),
+    "Virtuoso compiles every operation of a request together and fails on the pinned or entailment operations "
+    "(SR002 on a literal in a template with VALUES; SP031 on a transitive path after GRAPH ?g)": (
+        "tests/test_updates.py::test_with_names_the_graph_of_the_templates_and_the_where[virtuoso",
+        "tests/test_w3c_protocol.py::test_w3c_protocol[virtuoso-update_dataset_named_graphs"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for reason, tests in VIRTUOSO_FAILS.items():
+            if item.nodeid.startswith(tests):
+                item.add_marker(pytest.mark.xfail(strict=True, reason=f"on Virtuoso: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def writable_virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
+    """A real Virtuoso server for tests that write (`fresh_store` fills it anew for each)."""
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso-writable")) as url:
+        yield RemoteStore(Endpoints(f"{url}/sparql", f"{url}/sparql"), dialect=VIRTUOSO)
+
+
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
 def fresh_store(request: pytest.FixtureRequest, store: EmbeddedStore) -> Backend:
-    """A fresh copy of the real graph, for tests that write: in the embedded store, and in a remote one."""
+    """A fresh copy of the real graph, for tests that write: in the embedded store, and in remote ones."""
     if request.param == "embedded":
         fresh = EmbeddedStore()
         fresh.fill_from(store)
         return fresh
-    remote: RemoteStore = request.getfixturevalue("writable_remote")
-    remote.update("DROP ALL")
+    remote: RemoteStore = request.getfixturevalue("writable_remote" if request.param == "remote" else
+                                                  "writable_virtuoso")
+    # graph by graph: Virtuoso takes DROP ALL and does nothing; grouped: Virtuoso answers SELECT DISTINCT ?g WHERE
+    # { GRAPH ?g { ?s ?p ?o } } from a list of graphs that includes those hidden from the user
+    there = remote.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g").rows()
+    if there:
+        remote.update(" ;\n".join(f"DROP SILENT GRAPH <{r['g']}>" for r in there))
     graphs = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", union=False).rows()
     remote.replace_graphs(store, [r["g"] for r in graphs])
     return remote
@@ -65,12 +133,21 @@ def remote_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteSto
         yield remote
 
 
-@pytest.fixture(scope="session", params=["embedded", "remote"])
+@pytest.fixture(scope="session")
+def virtuoso_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
+    """The real graph loaded (by the service's own loader) into a real Virtuoso server. Tests must not change it."""
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as url:
+        remote = RemoteStore(Endpoints(f"{url}/sparql", f"{url}/sparql"), dialect=VIRTUOSO)
+        prepare(remote)
+        yield remote
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote", "virtuoso"])
 def backend(request: pytest.FixtureRequest, store: EmbeddedStore) -> Backend:
-    """The real graph in each store the service runs on: the embedded one, and a remote Oxigraph server."""
+    """The real graph in each store the service runs on: the embedded one, a remote Oxigraph and Virtuoso server."""
     if request.param == "embedded":
         return store
-    remote: RemoteStore = request.getfixturevalue("remote_store")
+    remote: RemoteStore = request.getfixturevalue("remote_store" if request.param == "remote" else "virtuoso_store")
     return remote
 
 

@@ -1,5 +1,5 @@
-"""The remote store backend against a real Oxigraph server: loading (batches, blank nodes, all or nothing), the
-command line, credentials, and the store's failures as problems."""
+"""The remote store backend against a real Oxigraph server (and loading into Virtuoso too): loading (batches, blank
+nodes, all or nothing), the command line, credentials, and the store's failures as problems."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph import EmbeddedStore, ValidationError, load_files
-from graph import remote as remote_module
-from graph.remote import Endpoints, RemoteStore
+from graph.remote import Dialect, Endpoints, RemoteStore
 from service.app import create_app
 from service.settings import Settings
 from tests.oxigraph_server import oxigraph_server
+from tests.virtuoso_server import virtuoso_server
 
 pytestmark = pytest.mark.slow
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -32,6 +32,17 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j
 def oxigraph(tmp_path: Path) -> Iterator[str]:
     with oxigraph_server(tmp_path / "oxigraph", "--timeout-s", "3") as url:
         yield url
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Endpoints, str]]:
+    """A store to load into: its name, endpoints and dialect (ECRN_REMOTE_DIALECT)."""
+    if request.param == "oxigraph":
+        with oxigraph_server(tmp_path / "oxigraph") as url:
+            yield "oxigraph", endpoints(url), "sparql"
+    else:
+        with virtuoso_server(tmp_path / "virtuoso") as url:
+            yield "virtuoso", Endpoints(f"{url}/sparql", f"{url}/sparql"), "virtuoso"
 
 
 def endpoints(url: str) -> Endpoints:
@@ -44,11 +55,13 @@ def canonical(quads: list[ox.Quad]) -> frozenset[str]:
     return frozenset(str(q) for q in dataset)
 
 
-def test_a_load_in_small_batches_keeps_every_blank_node_whole(oxigraph: str, store: EmbeddedStore,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_load_in_small_batches_keeps_every_blank_node_whole(server: tuple[str, Endpoints, str], store: EmbeddedStore,
+                                                              request: pytest.FixtureRequest) -> None:
     """Batches of 50 quads: the quads of linked blank nodes go together, so the remote graph is the staged one."""
-    monkeypatch.setattr(remote_module, "BATCH", 50)
-    remote = RemoteStore(endpoints(oxigraph))
+    if server[0] == "virtuoso":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="Virtuoso 7.2 reads a whole xsd:decimal in an "
+                                              "INSERT template as an xsd:integer (the 22 amounts of money)"))
+    remote = RemoteStore(server[1], dialect=Dialect(batch=50))
     sent: list[tuple[int, int]] = []
     remote.progress = lambda done, total: sent.append((done, total))
     graphs = [r["g"] for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows()]
@@ -69,15 +82,16 @@ def test_a_load_that_breaks_the_shapes_changes_nothing(oxigraph: str, store: Emb
     assert remote.checksum() == before
 
 
-def test_ecrn_kg_load_fills_the_configured_remote_store_and_says_what_it_sends(oxigraph: str,
+def test_ecrn_kg_load_fills_the_configured_remote_store_and_says_what_it_sends(server: tuple[str, Endpoints, str],
                                                                                 store: EmbeddedStore) -> None:
-    environment = {**os.environ, "ECRN_REMOTE_QUERY_URL": f"{oxigraph}/query",
-                   "ECRN_REMOTE_UPDATE_URL": f"{oxigraph}/update"}
+    _, where, dialect = server
+    environment = {**os.environ, "ECRN_REMOTE_QUERY_URL": where.query, "ECRN_REMOTE_UPDATE_URL": str(where.update),
+                   "ECRN_REMOTE_DIALECT": dialect}
     run = subprocess.run([sys.executable, "-m", "service", "load"], env=environment, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stderr
     assert "quads to the remote store" in run.stderr and "loaded" in run.stdout
-    assert len(RemoteStore(endpoints(oxigraph))) == len(store)
+    assert len(RemoteStore(where)) == len(store)
     stats = subprocess.run([sys.executable, "-m", "service", "stats"], env=environment, capture_output=True,
                            text=True, timeout=120)
     assert stats.returncode == 0 and "https://w3id.org/ecrn/graph/data/regions" in stats.stdout

@@ -31,12 +31,13 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.sparql.parser import parseUpdate
 
 from graph import EmbeddedStore
-from graph.remote import Endpoints, RemoteStore
+from graph.remote import VIRTUOSO, Endpoints, RemoteStore
 from service.app import create_app
 from service.backend import Backend
 from service.settings import Settings
 from tests.conftest import serve_in_thread
 from tests.oxigraph_server import oxigraph_server
+from tests.virtuoso_server import virtuoso_server
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "shared" / "w3c-rdf-tests" / "sparql" / "sparql11" / "protocol"
 MANIFEST = PROTOCOL / "manifest.ttl"
@@ -116,16 +117,20 @@ def load_manifest() -> list[Entry]:
 ENTRIES = load_manifest()
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
+@pytest.fixture(scope="module", params=["embedded", "remote", "virtuoso"])
 def w3c_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real uvicorn server on loopback serving a fresh, empty store that accepts updates: in memory, and a remote
-    Oxigraph server (its plain default graph, as the protocol's tests expect)."""
+    """A real uvicorn server on loopback serving a fresh, empty store that accepts updates: in memory, a remote
+    Oxigraph server (its plain default graph, as the protocol's tests expect), and Virtuoso (which has none: its
+    default graph is the union of its graphs)."""
     settings = Settings(write_token=TOKEN, query_workers=2, union_default_graph=False)
     with ExitStack() as stack:
         store: Backend = EmbeddedStore()
         if request.param == "remote":
             url = stack.enter_context(oxigraph_server(tmp_path_factory.mktemp("w3c-protocol"), union=False))
             store = RemoteStore(Endpoints(f"{url}/query", f"{url}/update"), union=False)
+        if request.param == "virtuoso":
+            url = stack.enter_context(virtuoso_server(tmp_path_factory.mktemp("w3c-protocol-virtuoso")))
+            store = RemoteStore(Endpoints(f"{url}/sparql", f"{url}/sparql"), dialect=VIRTUOSO)
         yield stack.enter_context(serve_in_thread(create_app(settings, store=store)))
 
 

@@ -75,8 +75,10 @@ def _iri(value: str) -> str:
 async def _exists(pool: PoolDep, graph: str | None, settings: Settings) -> bool:
     if graph is None:
         return True
-    answer = await run_blocking(pool.execute, Job(f"ASK {{ GRAPH <{graph}> {{ }} }}", {"ask": "json"}, 1, union=False),
-                                settings.query_timeout)
+    # a graph holding a triple, or (where the store keeps them) an empty one: Virtuoso keeps none, and finds every
+    # GRAPH <g> { }
+    exists = f"ASK {{ {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} UNION {{ GRAPH ?g {{ }} FILTER(?g = <{graph}>) }} }}"
+    answer = await run_blocking(pool.execute, Job(exists, {"ask": "json"}, 1, union=False), settings.query_timeout)
     return b"true" in answer.body
 
 

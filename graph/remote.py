@@ -41,6 +41,7 @@ from graph.errors import (
 )
 from graph.lexer import tokens
 from graph.named_queries import substituted
+from graph.namespaces import STANDARD_PREFIXES
 from graph.store import EmbeddedStore, QueryResult, ResultKind, Stats, stats_of
 
 BATCH = 20_000  # quads per update of a load
@@ -50,6 +51,7 @@ INCOMING = "urn:ecrn:sandbox:incoming"  # where `surroundings` puts the triples 
 _ACCEPT: dict[ResultKind, str] = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
                                   "graph": "application/n-triples"}
 _POSITION = re.compile(r"(\bat )(\d+):(\d+)")
+XSD_DECIMAL = ox.NamedNode(STANDARD_PREFIXES["xsd"] + "decimal")
 _FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
 
 
@@ -417,7 +419,17 @@ def _written(batch: dict[str, list[ox.Triple]]) -> dict[str, tuple[str, str]]:
     def blank(t: ox.Triple) -> bool:
         return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
 
-    return {g: (text([t for t in ts if not blank(t)]), text([t for t in ts if blank(t)])) for g, ts in batch.items()}
+    return {g: (text([t for t in ts if not blank(t)]), text([_pointed(t) for t in ts if blank(t)]))
+            for g, ts in batch.items()}
+
+
+def _pointed(triple: ox.Triple) -> ox.Triple:
+    """The triple with a whole xsd:decimal written with a point: Virtuoso stores "1000"^^xsd:decimal in a template
+    as an xsd:integer (the same value: stores that keep values, as Oxigraph, write it "1000" again)."""
+    value = triple.object
+    if not isinstance(value, ox.Literal) or value.datatype != XSD_DECIMAL or "." in value.value:
+        return triple
+    return ox.Triple(triple.subject, triple.predicate, ox.Literal(f"{value.value}.0", datatype=XSD_DECIMAL))
 
 
 def _inserts(batch: dict[str, tuple[str, str]]) -> str:

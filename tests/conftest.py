@@ -62,21 +62,6 @@ VIRTUOSO_FAILS = {
         "[virtuoso-chemclust-partner-regions",
         "tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
         "[virtuoso-ecrn-members"),
-    "answers differ from the embedded store's: Virtuoso evaluates CONCAT over an unbound variable (SPARQL: an "
-    "error), and the load's INSERT ... WHERE stores whole xsd:decimal amounts on blank nodes as xsd:integer": (
-        *(f"tests/test_query_page.py::test_every_example_runs_as_a_plain_query_and_answers_as_its_named_query"
-          f"[virtuoso-{name}" for name in ("chemclust-budget", "chemclust-partners", "chemclust-timeline",
-                                           "good-practices", "policy-instruments", "transfer-network", "transfers")),
-        *(f"tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
-          f"[virtuoso-{name}" for name in ("good-practices", "policy-instruments", "transfers")),
-        "tests/test_schemas.py::test_every_resource_is_valid_against_its_shapes_schemas_and_parses_back"
-        "[virtuoso-policies",
-        "tests/test_schemas.py::test_every_resource_is_valid_against_its_shapes_schemas_and_parses_back"
-        "[virtuoso-practices",
-        "tests/test_schemas.py::test_every_resource_is_valid_against_its_shapes_schemas_and_parses_back"
-        "[virtuoso-projects",
-        "tests/test_schemas.py::test_the_shapes_decide_how_values_look[virtuoso",
-        "tests/test_schemas.py::test_a_frame_shapes_the_document[virtuoso"),
     "Virtuoso names a syntax error's line, not its column, and counts the prologue the service adds": (
         "tests/test_sparql_http.py::test_malformed_query_is_400_with_the_parser_position[virtuoso",
         "tests/test_query_page.py::test_a_malformed_query_is_400_with_the_parsers_message_in_the_page[virtuoso"),

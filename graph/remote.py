@@ -50,7 +50,8 @@ Progress = Callable[[int, int], None]  # (quads sent, quads in all)
 INCOMING = "urn:ecrn:sandbox:incoming"  # where `surroundings` puts the triples pointing to its nodes
 _ACCEPT: dict[ResultKind, str] = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
                                   "graph": "application/n-triples"}
-_POSITION = re.compile(r"(\bat )(\d+):(\d+)")
+_POSITION = re.compile(r"(\bat (?=\d+:\d)|\bline )(\d+)(:\d+)?")  # Oxigraph: "at 1:24"; Virtuoso: "line 1" only
+_ECHO = re.compile(r"\s*SPARQL query:.*", re.DOTALL)  # Virtuoso repeats the query after its message
 XSD_DECIMAL = ox.NamedNode(STANDARD_PREFIXES["xsd"] + "decimal")
 _FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
 
@@ -391,7 +392,7 @@ def _prologue(base_iri: str | None, prefixes: dict[str, str] | None) -> str:
 
 def _lines_up(lines: int) -> Callable[[re.Match[str]], str]:
     """A replacement giving a parser's position in the query as the client wrote it."""
-    return lambda match: f"{match.group(1)}{int(match.group(2)) - lines}:{match.group(3)}"
+    return lambda match: f"{match.group(1)}{int(match.group(2)) - lines}{match.group(3) or ''}"
 
 
 def _batches(staging: EmbeddedStore, graphs: list[str], size: int) -> Iterator[dict[str, tuple[str, str]]]:
@@ -453,7 +454,7 @@ def said(error: SPARQLWrapperException) -> str:
         text = ast.literal_eval(body).decode("utf-8", "replace") if body else head
     except (ValueError, SyntaxError, AttributeError):
         text = body or head
-    return " ".join(text.split())[:1000]
+    return " ".join(_ECHO.sub("", text).split())[:1000]
 
 
 def _http_error(error: urllib.error.HTTPError, failure: type[QueryError]) -> GraphError:

@@ -62,9 +62,6 @@ VIRTUOSO_FAILS = {
         "[virtuoso-chemclust-partner-regions",
         "tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
         "[virtuoso-ecrn-members"),
-    "Virtuoso names a syntax error's line, not its column, and counts the prologue the service adds": (
-        "tests/test_sparql_http.py::test_malformed_query_is_400_with_the_parser_position[virtuoso",
-        "tests/test_query_page.py::test_a_malformed_query_is_400_with_the_parsers_message_in_the_page[virtuoso"),
     "SPARQL leaves DESCRIBE's answer to the store; Virtuoso's default describe mode gives other triples": (
         "tests/test_docs.py::test_readme_example_query_answers[virtuoso-describe-practice",),
     "an allowlisted SERVICE call answers 502 through Virtuoso, not investigated yet": (

@@ -173,7 +173,7 @@ def test_a_malformed_query_is_400_with_the_parsers_message_in_the_page(client: T
     problem = client.get("/sparql", params={"query": query}).json()
     page = page_of(client, query, status=400)
     _, shown = page.one("div", class_="problem")
-    assert problem["detail"] in shown and "1:" in shown and problem["title"] in shown
+    assert problem["detail"] in shown and "1:" in shown and problem["title"] in shown  # Virtuoso: "line 1:"
     assert page.one("textarea", id="query")[1] == query
     assert not list(page.find("table", id="results"))
 

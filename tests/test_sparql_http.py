@@ -7,6 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from service.backend import Backend
+from tests.virtuoso_server import on_virtuoso
+
 SELECT = "SELECT ?r WHERE { ?r a <https://w3id.org/ecrn/def/Region> } ORDER BY ?r LIMIT 3"
 ASK = "ASK { <https://w3id.org/ecrn/id/region/saxony-anhalt> a <https://w3id.org/ecrn/def/Region> }"
 CONSTRUCT = ("CONSTRUCT { ?r a <https://w3id.org/ecrn/def/Region> } "
@@ -73,12 +76,16 @@ def test_nothing_acceptable_is_406(client: TestClient) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_malformed_query_is_400_with_the_parser_position(client: TestClient) -> None:
+def test_malformed_query_is_400_with_the_parser_position(client: TestClient, backend: Backend) -> None:
     response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
     assert response.status_code == 400
     problem = response.json()
     assert problem["title"] == "Malformed query"
-    assert "1:" in problem["detail"] and "expected" in problem["detail"]
+    # the parser's message, its line counted in the query as sent (the prologue the service adds is not counted):
+    # Virtuoso's parser names the line and what it read; Oxigraph's the line, the column and what it expected
+    words = ("line 1:", "syntax error at '}'") if on_virtuoso(backend) else ("1:", "expected")
+    assert all(word in problem["detail"] for word in words), problem["detail"]
+    assert "SPARQL query:" not in problem["detail"]  # Virtuoso's echo of the query is left out
 
 
 def test_two_query_parameters_are_400(client: TestClient) -> None:

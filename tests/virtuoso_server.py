@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from graph.remote import VIRTUOSO, RemoteStore
 from tests.oxigraph_server import free_port, stop
 
 INI = """[Database]
@@ -100,3 +101,8 @@ def virtuoso_server(directory: Path) -> Iterator[str]:
         yield url
     finally:
         stop(process)
+
+
+def on_virtuoso(backend: object) -> bool:
+    """Whether a test's store is the Virtuoso server (for what its documented behaviour decides)."""
+    return isinstance(backend, RemoteStore) and backend.dialect is VIRTUOSO

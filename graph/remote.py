@@ -61,10 +61,12 @@ class Dialect:
     """What a store needs beside SPARQL 1.1; the defaults suit Oxigraph, Fuseki and the like."""
 
     batch: int = BATCH  # quads per update of a load
+    pragma: str = ""  # put before each query, on its first line
 
 
-# Virtuoso's SPARQL compiler stops at 10,000 lines of SQL: about 1,000 quads in an INSERT
-DIALECTS = {"sparql": Dialect(), "virtuoso": Dialect(batch=1_000)}
+# Virtuoso's SPARQL compiler stops at 10,000 lines of SQL: about 1,000 quads in an INSERT. Its DESCRIBE gives the
+# triples of a resource's own Concise Bounded Description, as Oxigraph's, only in that mode ("sql:describe-mode")
+DIALECTS = {"sparql": Dialect(), "virtuoso": Dialect(batch=1_000, pragma='DEFINE sql:describe-mode "CBD" ')}
 VIRTUOSO = DIALECTS["virtuoso"]
 
 
@@ -121,8 +123,8 @@ class RemoteStore:
         parameters = [("default-graph-uri", g) for g in default_graphs or []]
         parameters += [("named-graph-uri", g) for g in named_graphs or []]
         try:
-            response = self._send(prologue + sparql, self.endpoints.query, _ACCEPT[kind], parameters, deadline,
-                                  QueryError)
+            response = self._send(self.dialect.pragma + prologue + sparql, self.endpoints.query, _ACCEPT[kind],
+                                  parameters, deadline, QueryError)
         except QuerySyntaxError as error:
             raise QuerySyntaxError(_POSITION.sub(_lines_up(prologue.count("\n")), str(error))) from None
         body = _Body(response, deadline)

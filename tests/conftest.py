@@ -62,8 +62,6 @@ VIRTUOSO_FAILS = {
         "[virtuoso-chemclust-partner-regions",
         "tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
         "[virtuoso-ecrn-members"),
-    "SPARQL leaves DESCRIBE's answer to the store; Virtuoso's default describe mode gives other triples": (
-        "tests/test_docs.py::test_readme_example_query_answers[virtuoso-describe-practice",),
     "an allowlisted SERVICE call answers 502 through Virtuoso, not investigated yet": (
         "tests/test_limits.py::test_an_allowlisted_service_federates_with_its_own_time_limit[virtuoso",),
     "Virtuoso compiles every operation of a request together and fails on the pinned or entailment operations "

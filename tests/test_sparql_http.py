@@ -5,8 +5,11 @@ import json
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from rdflib import BNode, Graph
+from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from graph import EmbeddedStore
 from service.backend import Backend
 from tests.virtuoso_server import on_virtuoso
 
@@ -62,6 +65,19 @@ def test_csv_select_has_a_header_and_one_line_per_row(client: TestClient) -> Non
     response = client.get("/sparql", params={"query": SELECT, "format": "csv"})
     lines = response.text.strip().splitlines()
     assert lines[0] == "r" and len(lines) == 4
+
+
+def test_describe_answers_the_concise_bounded_description_on_every_store(client: TestClient,
+                                                                          store: EmbeddedStore) -> None:
+    """SPARQL leaves DESCRIBE to the store: each store the service runs on answers what the embedded one does (the
+    practice's own triples, and those of its budgets, blank nodes), not some other choice of triples."""
+    describe = "DESCRIBE <https://w3id.org/ecrn/id/practice/open-innovation-lombardia>"
+    response = client.get("/sparql", params={"query": describe}, headers={"accept": "application/n-triples"})
+    assert response.status_code == 200
+    answered = Graph().parse(data=response.text, format="nt")
+    expected = Graph().parse(data=store.query(describe).serialize("ntriples").decode(), format="nt")
+    assert len(expected) > 20 and any(isinstance(o, BNode) for o in expected.objects())
+    assert isomorphic(answered, expected)
 
 
 def test_construct_as_json_ld_on_request(client: TestClient) -> None:

@@ -62,11 +62,14 @@ class Dialect:
 
     batch: int = BATCH  # quads per update of a load
     pragma: str = ""  # put before each query, on its first line
+    drops_all: bool = True  # False: DROP and CLEAR of ALL and NAMED are sent graph by graph
 
 
 # Virtuoso's SPARQL compiler stops at 10,000 lines of SQL: about 1,000 quads in an INSERT. Its DESCRIBE gives the
-# triples of a resource's own Concise Bounded Description, as Oxigraph's, only in that mode ("sql:describe-mode")
-DIALECTS = {"sparql": Dialect(), "virtuoso": Dialect(batch=1_000, pragma='DEFINE sql:describe-mode "CBD" ')}
+# triples of a resource's own Concise Bounded Description, as Oxigraph's, only in that mode ("sql:describe-mode").
+# It takes DROP ALL (and CLEAR ALL, DROP NAMED, CLEAR NAMED) and does nothing.
+DIALECTS = {"sparql": Dialect(),
+            "virtuoso": Dialect(batch=1_000, pragma='DEFINE sql:describe-mode "CBD" ', drops_all=False)}
 VIRTUOSO = DIALECTS["virtuoso"]
 
 
@@ -134,6 +137,8 @@ class RemoteStore:
         """Run an update; the remote store runs one request as one transaction (Oxigraph, Fuseki, …)."""
         if not self.endpoints.update:
             raise StoreError("no update endpoint of the remote store is configured (ECRN_REMOTE_UPDATE_URL)")
+        if not self.dialect.drops_all:
+            sparql = self._graph_by_graph(sparql)
         text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
         try:
             self._send(text, self.endpoints.update, "*/*", [], deadline, UpdateError).close()
@@ -239,6 +244,28 @@ class RemoteStore:
 
     def close(self) -> None:
         """Nothing to release: each request has its own connection."""
+
+    def _graph_by_graph(self, sparql: str) -> str:
+        """The update with each DROP or CLEAR of ALL or NAMED written as one of each graph the store has now (the
+        store keeps no empty graph and serves their union as default graph, so that is all of them)."""
+        found = list(tokens(sparql))
+        spans = []
+        for i, token in enumerate(found):
+            after = [t.keyword for t in found[i + 1:i + 3]]
+            if token.keyword in ("DROP", "CLEAR") and token.depth == 0:
+                target = 1 if after[:1] == ["SILENT"] else 0
+                if len(after) > target and after[target] in ("ALL", "NAMED"):
+                    end = found[i + 1 + target]
+                    spans.append((token.start, end.start + len(end.text), token.keyword))
+        if not spans:
+            return sparql
+        graphs = [r["g"] for r in self.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g").rows()]
+        out, end = [], 0
+        for start, stop, verb in spans:
+            each = " ;\n".join(f"{verb} SILENT GRAPH <{g}>" for g in graphs) or "INSERT DATA {}"
+            out += [sparql[end:start], each]
+            end = stop
+        return "".join([*out, sparql[end:]])
 
     def _anywhere(self, pattern: str, graph: str) -> str:
         """The pattern in any named graph (bound to ?graph), and in the default graph of a store that does not

@@ -94,13 +94,7 @@ def fresh_store(request: pytest.FixtureRequest, store: EmbeddedStore) -> Backend
         return fresh
     remote: RemoteStore = request.getfixturevalue("writable_remote" if request.param == "remote" else
                                                   "writable_virtuoso")
-    # DROP ALL for the empty graphs Oxigraph keeps; then graph by graph, as Virtuoso takes DROP ALL and does nothing
-    # (grouped: Virtuoso answers SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } from a list of graphs that
-    # includes those hidden from the user)
-    remote.update("DROP ALL")
-    there = remote.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g").rows()
-    if there:
-        remote.update(" ;\n".join(f"DROP SILENT GRAPH <{r['g']}>" for r in there))
+    remote.update("DROP ALL")  # with the empty graphs Oxigraph keeps
     graphs = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", union=False).rows()
     remote.replace_graphs(store, [r["g"] for r in graphs])
     return remote

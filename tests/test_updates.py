@@ -145,6 +145,17 @@ def test_with_names_the_graph_of_the_templates_and_the_where(writable: TestClien
     assert not ask(writable, f'ASK {{ GRAPH ?g {{ ?r rdfs:comment "seen" }} FILTER(?g != <{regions}>) }}')
 
 
+@pytest.mark.parametrize("operation", ["DROP ALL", "CLEAR SILENT NAMED", "drop named"])
+def test_dropping_all_graphs_empties_the_store(writable: TestClient, fresh_store: Backend, operation: str) -> None:
+    """Virtuoso takes DROP ALL and the like and does nothing: the remote store sends them graph by graph."""
+    assert update(writable, NEW_AGENCY) == 204
+    assert update(writable, f"{operation} ; INSERT DATA {{ GRAPH <urn:kept> {{ <urn:a> <urn:b> <urn:c> }} }}") == 204
+    # grouped: Virtuoso answers DISTINCT ?g from its list of graphs, with those hidden from the user
+    graphs = writable.post("/sparql", data={"query": "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"}).json()
+    assert [b["g"]["value"] for b in graphs["results"]["bindings"]] == ["urn:kept"]
+    assert not ask(writable, "ASK { orgn:new-agency ?p ?o }")
+
+
 def test_a_using_graph_uri_the_engine_refuses_is_named_as_such(writable: TestClient) -> None:
     """Once spliced into the update text, where the engine's parser failed on it ("Malformed query")."""
     response = writable.post("/sparql", params={"using-graph-uri": "http://a/%zz"},

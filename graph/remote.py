@@ -255,12 +255,13 @@ class RemoteStore:
             if token.keyword in ("DROP", "CLEAR") and token.depth == 0:
                 target = 1 if after[:1] == ["SILENT"] else 0
                 if len(after) > target and after[target] in ("ALL", "NAMED"):
-                    end = found[i + 1 + target]
-                    spans.append((token.start, end.start + len(end.text), token.keyword))
+                    last = found[i + 1 + target]
+                    spans.append((token.start, last.start + len(last.text), token.keyword))
         if not spans:
             return sparql
         graphs = [r["g"] for r in self.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g").rows()]
-        out, end = [], 0
+        out: list[str] = []
+        end = 0
         for start, stop, verb in spans:
             each = " ;\n".join(f"{verb} SILENT GRAPH <{g}>" for g in graphs) or "INSERT DATA {}"
             out += [sparql[end:start], each]

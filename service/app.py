@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
                        expose_headers=["X-Request-ID", "Result-Truncated", "Link", "ETag"])
     app.state.metrics = Metrics(app.state)
     app.state.fairness = Fairness(settings.client_max_queries, settings.client_query_seconds,
-                                  settings.client_window_seconds)
+                                  settings.client_window_seconds, settings.client_wait_seconds)
     app.add_middleware(RequestLog, metrics=app.state.metrics)  # outermost: it sees and times every answer
     problems.install(app)
     openapi.install(app, settings)

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     publisher_name: str = Field("ecrn-kg", description="Who runs the service: the publisher in the DCAT-AP record.")
     contact_url: str | None = Field(None, description="The publisher's contact page in the record (else home).")
     client_max_queries: int = Field(4, ge=0, description="Queries one client may run at once (0: any number).")
+    client_wait_seconds: float = Field(10.0, ge=0, description="How long a client's query past those waits for one "
+                                       "of them to end (0: refused at once).")
     client_query_seconds: float = Field(30.0, ge=0, description="Worker seconds a client's queries may use per "
                                         "window (0: no budget).")
     client_window_seconds: float = Field(60.0, gt=0, description="The window of that budget, in seconds.")

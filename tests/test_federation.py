@@ -108,10 +108,9 @@ def careless() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def federating(store: EmbeddedStore, reference: str, silent: str) -> Iterator[str]:
-    """ecrn-kg with the reference and the silent endpoint allowlisted: its /sparql URL. A federating engine opens
-    more requests at once than the 4 a client may run by default (Comunica answered 429 now and then)."""
-    settings = Settings(service_allowlist=[reference, silent], service_timeout=SERVICE_TIMEOUT, query_timeout=30,
-                        client_max_queries=16)
+    """ecrn-kg with the reference and the silent endpoint allowlisted: its /sparql URL. Fair use as by default: a
+    federating engine opens more requests at once than the 4 a client may run, and the others wait their turn."""
+    settings = Settings(service_allowlist=[reference, silent], service_timeout=SERVICE_TIMEOUT, query_timeout=30)
     with serve_in_thread(create_app(settings, store=store)) as url:
         yield f"{url}/sparql"
 

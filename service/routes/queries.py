@@ -93,7 +93,7 @@ def _endpoint(query: NamedQuery, settings: Settings) -> Callable[[Request], Awai
         if speaks:
             args["lang"] = negotiation.choose_language(args.get("lang"), request.headers.get("accept-language"))
         job = query.job(args, Namespaces(settings.base_iri), cap=min(offset + limit + 1, settings.row_cap))
-        with request.app.state.fairness.turn(client_of(request)) as turn:
+        async with request.app.state.fairness.turn(client_of(request)) as turn:
             answer = await run_blocking(request.app.state.pool.execute, job, settings.query_timeout)
             turn.seconds = answer.seconds
         if answer.kind == "graph":

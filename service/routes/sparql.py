@@ -197,7 +197,7 @@ async def _page(request: Request, pool: PoolDep, settings: Settings, params: Par
     try:
         job, remote = _job(request, settings, params, query_page.FORMATS)
         limit = _time_limit(params, settings, remote)
-        with request.app.state.fairness.turn(client_of(request)) as turn:
+        async with request.app.state.fairness.turn(client_of(request)) as turn:
             answer = await run_blocking(pool.execute, job, limit)
             turn.seconds = answer.seconds
     except (GraphError, ProblemError) as error:
@@ -219,7 +219,7 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
     if cached is None:
         started, limit = time.perf_counter(), _time_limit(params, settings, remote)
         try:
-            with request.app.state.fairness.turn(client_of(request)) as turn:
+            async with request.app.state.fairness.turn(client_of(request)) as turn:
                 head, rest = await run_blocking(pool.stream, job, limit)
                 turn.seconds = head.seconds
         finally:  # a query stopped at its time limit is a slow query too

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,20 +40,25 @@ def oxigraph_server(location: Path, *options: str, union: bool = True) -> Iterat
          *(["--union-default-graph"] if union else []), *options], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                said = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"oxigraph did not start: {said}")
-            time.sleep(0.05)
+        answering(process, f"{url}/query", 30, lambda: process.stderr.read().decode() if process.stderr else "")
         yield url
     finally:
         stop(process)
+
+
+def answering(process: subprocess.Popen[bytes], query_url: str, seconds: float, said: Callable[[], str]) -> None:
+    """Wait until a server just started answers ASK {} at `query_url`; RuntimeError with what it `said` if it
+    ended or did not answer within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(query_url, params={"query": "ASK {}"}, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{Path(str(process.args[0])).name} did not start: {said()}")
+        time.sleep(0.05)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

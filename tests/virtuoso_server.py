@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
 from graph.remote import VIRTUOSO, RemoteStore
-from tests.oxigraph_server import free_port, stop
+from tests.oxigraph_server import answering, free_port, stop
 
 INI = """[Database]
 DatabaseFile = {dir}/virtuoso.db
@@ -82,18 +80,9 @@ def virtuoso_server(directory: Path) -> Iterator[str]:
     process = subprocess.Popen([server, "+foreground", "+configfile", str(config)], cwd=directory,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http}"
+    log = directory / "virtuoso.log"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log = directory / "virtuoso.log"
-                raise RuntimeError(f"virtuoso did not start: {log.read_text()[-2000:] if log.exists() else ''}")
-            time.sleep(0.1)
+        answering(process, f"{url}/sparql", 120, lambda: log.read_text()[-2000:] if log.exists() else "")
         said = subprocess.run([isql, f"127.0.0.1:{sql}", "dba", "dba"], input=SETUP, text=True, check=True,
                               capture_output=True, timeout=60)
         if "Error" in said.stdout + said.stderr:

@@ -232,8 +232,10 @@ def _using(head: list[Token], declarations: list[str],
 
 
 def _values(answer: QueryResult, iris: set[str]) -> str | None:
-    """The solutions as a VALUES block (or a pattern without solutions); None when one holds a blank node or a
-    triple term, or there are too many."""
+    """The solutions as a subquery of a VALUES block (or a pattern without solutions); None when one holds a blank
+    node or a triple term, or there are too many. A subquery: from a WHERE it deems disjoint from the templates (a
+    VALUES block), Virtuoso 7 inserts as it reads (SPARQL_INSERT_CTOR), and then, when they write to more than one
+    graph, fails (SR002) on its report, with the triples inserted."""
     written = answer.written_rows(MAX_SOLUTIONS)
     if written is None:
         return None
@@ -244,7 +246,7 @@ def _values(answer: QueryResult, iris: set[str]) -> str | None:
     if not answer.variables:
         return ""
     body = " ".join(f"({' '.join(row)})" for row in rows)
-    return f"VALUES ({' '.join('?' + v for v in answer.variables)}) {{ {body} }}"
+    return f"SELECT * WHERE {{ VALUES ({' '.join('?' + v for v in answer.variables)}) {{ {body} }} }}"
 
 
 def _names_iri(token: Token) -> bool:

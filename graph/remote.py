@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
@@ -63,13 +64,16 @@ class Dialect:
     batch: int = BATCH  # quads per update of a load
     pragma: str = ""  # put before each query, on its first line
     drops_all: bool = True  # False: DROP and CLEAR of ALL and NAMED are sent graph by graph
+    keeps_dataset: bool = False  # an operation's USING or WITH holds for the operations after it in the request
 
 
 # Virtuoso's SPARQL compiler stops at 10,000 lines of SQL: about 1,000 quads in an INSERT. Its DESCRIBE gives the
 # triples of a resource's own Concise Bounded Description, as Oxigraph's, only in that mode ("sql:describe-mode").
-# It takes DROP ALL (and CLEAR ALL, DROP NAMED, CLEAR NAMED) and does nothing.
+# It takes DROP ALL (and CLEAR ALL, DROP NAMED, CLEAR NAMED) and does nothing, and carries an operation's dataset
+# into the operations after it.
 DIALECTS = {"sparql": Dialect(),
-            "virtuoso": Dialect(batch=1_000, pragma='DEFINE sql:describe-mode "CBD" ', drops_all=False)}
+            "virtuoso": Dialect(batch=1_000, pragma='DEFINE sql:describe-mode "CBD" ', drops_all=False,
+                                keeps_dataset=True)}
 VIRTUOSO = DIALECTS["virtuoso"]
 
 
@@ -121,6 +125,7 @@ class RemoteStore:
         """Run a query on the remote store; `union` is the remote store's own setting (see the module)."""
         if substitutions:
             sparql = substituted(sparql, substitutions)
+        base_iri, sparql = _based(sparql, base_iri)
         prologue = _prologue(base_iri, prefixes)
         kind = kind_of(sparql)
         parameters = [("default-graph-uri", g) for g in default_graphs or []]
@@ -139,6 +144,7 @@ class RemoteStore:
             raise StoreError("no update endpoint of the remote store is configured (ECRN_REMOTE_UPDATE_URL)")
         if not self.dialect.drops_all:
             sparql = self._graph_by_graph(sparql)
+        base_iri, sparql = _based(sparql, base_iri)
         text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
         try:
             self._send(text, self.endpoints.update, "*/*", [], deadline, UpdateError).close()
@@ -411,6 +417,20 @@ def _renew(mark: Path) -> None:
     partial = mark.with_name(f".{mark.name}.{uuid.uuid4().hex}")
     partial.write_text(str(uuid.uuid4()))
     os.replace(partial, mark)
+
+
+def _based(text: str, base_iri: str | None) -> tuple[str | None, str]:
+    """The base of a query or update, and its text with the BASE declarations it opens with blanked (positions in it
+    stay): Virtuoso takes one BASE, before any PREFIX, where SPARQL takes any number (pyoxigraph's SERVICE sends
+    one, so a query the service prologues with its own base and prefixes would have two)."""
+    found = tokens(text)
+    cut = 0
+    for token in found:
+        iri = next(found, None) if token.keyword == "BASE" else None
+        if iri is None or iri.kind != "iri":
+            break
+        base_iri, cut = urljoin(base_iri or "", iri.text[1:-1]), iri.start + len(iri.text)
+    return base_iri, re.sub(r"[^\n]", " ", text[:cut]) + text[cut:]
 
 
 def _prologue(base_iri: str | None, prefixes: dict[str, str] | None) -> str:

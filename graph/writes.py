@@ -69,7 +69,10 @@ def commit(pool: QueryPool | RemotePool, store: EmbeddedStore | RemoteStore, cha
             if pinned is not None:
                 update, around, copy = pinned
                 change = dataclasses.replace(change, update=update)
-            trial = pool.sandbox(_try, change, ns, store.updates_see_union, around, timeout=timeout, copy=copy)
+            # where a change's USING or WITH holds for the operations after it, the entailment operations name their
+            # own dataset: every graph, as on a store not serving the union (Oxigraph serving it refuses USING)
+            union = store.updates_see_union and not (store.dialect.keeps_dataset and _names_dataset(change.update))
+            trial = pool.sandbox(_try, change, ns, union, around, timeout=timeout, copy=copy)
         else:
             trial = pool.sandbox(_try, change, ns, None, None, True, timeout=timeout)
             change = dataclasses.replace(change, update=trial.update)
@@ -169,6 +172,11 @@ def _without_last_separator(change: Change) -> str:
         return change.update
     last = deque(tokens(change.update), maxlen=1)
     return change.update[:last[0].start] if last and last[0].text == ";" else change.update
+
+
+def _names_dataset(update: str) -> bool:
+    """Whether an operation of the update names its dataset (USING, USING NAMED or WITH)."""
+    return any(t.keyword in ("USING", "WITH") and t.depth == 0 for t in tokens(update))
 
 
 def _objects(store: EmbeddedStore, subjects: set[str]) -> set[str]:

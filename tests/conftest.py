@@ -62,12 +62,6 @@ VIRTUOSO_FAILS = {
         "[virtuoso-chemclust-partner-regions",
         "tests/test_rest_queries.py::test_every_competency_query_answers_as_rest_what_it_answers_in_the_store"
         "[virtuoso-ecrn-members"),
-    "an allowlisted SERVICE call answers 502 through Virtuoso, not investigated yet": (
-        "tests/test_limits.py::test_an_allowlisted_service_federates_with_its_own_time_limit[virtuoso",),
-    "Virtuoso compiles every operation of a request together and fails on the pinned or entailment operations "
-    "(SR002 on a literal in a template with VALUES; SP031 on a transitive path after GRAPH ?g)": (
-        "tests/test_updates.py::test_with_names_the_graph_of_the_templates_and_the_where[virtuoso",
-        "tests/test_w3c_protocol.py::test_w3c_protocol[virtuoso-update_dataset_named_graphs"),
 }
 
 

@@ -43,6 +43,12 @@ def test_ask_answers_a_boolean(client: TestClient) -> None:
     assert client.get("/sparql", params={"query": ASK}).json()["boolean"] is True
 
 
+def test_a_query_may_declare_its_own_base_more_than_once(client: TestClient) -> None:
+    """The service declares its own base first (its endpoint); pyoxigraph's SERVICE calls declare one too."""
+    query = "BASE <https://w3id.org/ecrn/id/> BASE <region/> ASK { <masovia> ?p ?o }"
+    assert client.get("/sparql", params={"query": query}).json()["boolean"] is True
+
+
 def test_construct_answers_turtle_by_default(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": CONSTRUCT})
     assert response.headers["content-type"].startswith("text/turtle")

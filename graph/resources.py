@@ -97,7 +97,9 @@ def _echoed(filters: dict[str, str], text: bool) -> str:
 def list_query(kind: Kind, filters: dict[str, str], text: bool) -> str:
     """Items with their label in ?lang (a label or else an alternative label), else in English; in English order."""
     echoed = _echoed(filters, text)
-    return PREFIXES + f"""SELECT ?item (COALESCE(SAMPLE(?main), MIN(?other), SAMPLE(?en)) AS ?label) {echoed} WHERE {{
+    # MIN over COALESCE, not COALESCE over aggregates, which Virtuoso 7.2 fails to compile (SQ156) once the pattern
+    # joins: the OPTIONALs bind the same labels on every row of an item, so MIN picks among those of one kind
+    return PREFIXES + f"""SELECT ?item (MIN(COALESCE(?main, ?other, ?en)) AS ?label) {echoed} WHERE {{
   {where(kind, filters, text)}
   OPTIONAL {{ ?item rdfs:label ?en FILTER(LANGMATCHES(LANG(?en), "en")) }}
   OPTIONAL {{ ?item rdfs:label ?main FILTER(LANGMATCHES(LANG(?main), ?lang)) }}

@@ -65,15 +65,17 @@ class Dialect:
     pragma: str = ""  # put before each query, on its first line
     drops_all: bool = True  # False: DROP and CLEAR of ALL and NAMED are sent graph by graph
     keeps_dataset: bool = False  # an operation's USING or WITH holds for the operations after it in the request
+    sort_classes: bool = True  # ORDER BY keys get a sort class first (graph/ordering.py: Oxigraph may abort without)
 
 
 # Virtuoso's SPARQL compiler stops at 10,000 lines of SQL: about 1,000 quads in an INSERT. Its DESCRIBE gives the
 # triples of a resource's own Concise Bounded Description, as Oxigraph's, only in that mode ("sql:describe-mode").
 # It takes DROP ALL (and CLEAR ALL, DROP NAMED, CLEAR NAMED) and does nothing, and carries an operation's dataset
-# into the operations after it.
+# into the operations after it. Its sort never aborts, and it fails to compile the sort classes of aggregate keys
+# (SQ156, or SP031 on a projected aggregate).
 DIALECTS = {"sparql": Dialect(),
             "virtuoso": Dialect(batch=1_000, pragma='DEFINE sql:describe-mode "CBD" ', drops_all=False,
-                                keeps_dataset=True)}
+                                keeps_dataset=True, sort_classes=False)}
 VIRTUOSO = DIALECTS["virtuoso"]
 
 
@@ -109,6 +111,7 @@ class RemoteStore:
         self.dialect = dialect
         self.timeout = timeout
         self.updates_see_union = union
+        self.sort_classes = dialect.sort_classes
         self.mark = mark
         self.progress: Progress | None = None  # told of each batch a load sends
 

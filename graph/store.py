@@ -159,6 +159,7 @@ class Store(Protocol):
     """What the service and CLI need of a store; EmbeddedStore is the default implementation."""
 
     updates_see_union: bool  # an update's WHERE sees the union of the graphs (else they are named with USING)
+    sort_classes: bool  # queries need graph/ordering.py's sort classes (the engine may abort without them)
 
     def query(self, sparql: str, *, union: bool = True, substitutions: dict[str, terms.Term] | None = None,
               base_iri: str | None = None, prefixes: dict[str, str] | None = None,
@@ -212,6 +213,7 @@ class EmbeddedStore:
     """A pyoxigraph store, in memory or on disk."""
 
     updates_see_union = False
+    sort_classes = True
 
     def __init__(self, path: Path | None = None, read_only: bool = False) -> None:
         try:

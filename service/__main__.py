@@ -157,7 +157,9 @@ def query(sparql: Annotated[str, typer.Argument(help="A SPARQL query, or the pat
           store: StoreOption = None) -> None:
     """Run a SPARQL query and print the result (SELECT/ASK: JSON; CONSTRUCT/DESCRIBE: Turtle by default)."""
     text = Path(sparql).read_text(encoding="utf-8") if sparql.endswith(".rq") else sparql
-    result = _open(store).query(ordering.total_order(text), prefixes=Namespaces(_settings(store).base_iri).prefixes())
+    opened = _open(store)
+    result = opened.query(ordering.total_order(text) if opened.sort_classes else text,
+                          prefixes=Namespaces(_settings(store).base_iri).prefixes())
     fmt = format.value if format else ("turtle" if result.kind == "graph" else "json")
     graph_format = fmt in ("turtle", "ntriples", "jsonld")
     if graph_format != (result.kind == "graph"):

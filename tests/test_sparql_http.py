@@ -86,6 +86,17 @@ def test_describe_answers_the_concise_bounded_description_on_every_store(client:
     assert isomorphic(answered, expected)
 
 
+def test_an_order_by_an_aggregate_answers_in_order_on_every_store(client: TestClient, store: EmbeddedStore) -> None:
+    """A researcher's count per region, largest first (Virtuoso failed to compile the sort classes of such keys)."""
+    query = ("SELECT ?r (COUNT(?p) AS ?n) WHERE { ?p <https://w3id.org/ecrn/def/region> ?r ; a "
+             "<https://w3id.org/ecrn/def/GoodPractice> } GROUP BY ?r ORDER BY DESC(?n) ?r")
+    response = client.get("/sparql", params={"query": query}, headers={"accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    answered = [(b["r"]["value"], int(b["n"]["value"])) for b in bindings(response)]
+    expected = [(r["r"], int(r["n"])) for r in store.query(query).rows()]
+    assert answered == expected and len(expected) > 3 and expected[0][1] > expected[-1][1]
+
+
 def test_construct_as_json_ld_on_request(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": CONSTRUCT}, headers={"accept": "application/ld+json"})
     assert response.headers["content-type"].startswith("application/ld+json")

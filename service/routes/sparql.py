@@ -17,6 +17,7 @@ from graph.store import is_iri
 from service import description, negotiation, query_page
 from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
 from service.auth import require_writer
+from service.backend import Backend
 from service.blocking import answer_response, run_blocking
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.fairness import client_of
@@ -127,16 +128,16 @@ def _one(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _text(params: Params, name: str, settings: Settings) -> tuple[str, frozenset[str]]:
-    """The query or update text, checked by the guard, with its sort keys made a total order for the engine and
-    its SERVICE calls capped, and the remote endpoints it reaches."""
+def _text(params: Params, name: str, settings: Settings, store: Backend) -> tuple[str, frozenset[str]]:
+    """The query or update text, checked by the guard, with its sort keys made a total order for an engine that
+    needs it and its SERVICE calls capped, and the remote endpoints it reaches."""
     text = _one(params, name)
     if not text:
         raise ProblemError(f"no {name}: pass it as the '{name}' parameter or POST it")
     if len(text.encode()) > settings.max_query_bytes:
         raise PayloadTooLargeError(f"the {name} is longer than {settings.max_query_bytes} bytes")
     remote = guard.check(text, settings.max_nesting, frozenset(settings.service_allowlist))
-    text = ordering.total_order(text)
+    text = ordering.total_order(text) if store.sort_classes else text
     return (guard.cap_services(text, settings.service_row_cap) if remote else text), remote
 
 
@@ -178,7 +179,7 @@ def _endpoint(request: Request) -> str:
 def _job(request: Request, settings: Settings, params: Params,
          formats: dict[str, str | None]) -> tuple[Job, frozenset[str]]:
     """The query of the request as a job for the pool, and the remote endpoints it reaches."""
-    query, remote = _text(params, "query", settings)
+    query, remote = _text(params, "query", settings, request.app.state.store)
     dataset = "default-graph-uri" in params or "named-graph-uri" in params
     for name in ("default-graph-uri", "named-graph-uri"):
         for iri in params.get(name, []):
@@ -247,7 +248,7 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
 
 async def _update(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, params: Params) -> Response:
     require_writer(request, settings)
-    text, _ = _text(params, "update", settings)
+    text, _ = _text(params, "update", settings, store)
     update = guard.with_using(text, params.get("using-graph-uri", []), params.get("using-named-graph-uri", []))
     change = writes.Change(update, base_iri=_endpoint(request))
     await run_blocking(writes.commit, pool, store, change, Namespaces(settings.base_iri), settings.query_timeout)

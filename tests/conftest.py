@@ -43,8 +43,8 @@ def writable_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
         yield RemoteStore(Endpoints(f"{url}/query", f"{url}/update"))
 
 
-# What the suite finds wrong on Virtuoso 7.2.5 and is not fixed yet (issue 5), by cause. Strict: a test that starts
-# passing fails the run, so the list stays true.
+# What the suite finds different on Virtuoso 7.2.5 that the service cannot work around, by cause. Strict: a test
+# that starts passing fails the run, so the list stays true.
 VIRTUOSO_FAILS = {
     "Virtuoso 7.2 has no boolean: it answers true and false as the integers 1 and 0": (
         "tests/test_query_page.py::test_every_example_runs_as_a_plain_query_and_answers_as_its_named_query"

@@ -49,8 +49,9 @@ VIRTUOSO_FAILS = {
     "Virtuoso 7.2 has no boolean: it answers true and false as the integers 1 and 0": (
         "tests/test_query_page.py::test_every_example_runs_as_a_plain_query_and_answers_as_its_named_query"
         "[virtuoso-ecrn-members",),
-    "Virtuoso 7.2 finds no NUTS version by the date FILTER in the plain form of the query (a VALUES block first), "
-    "though it does in the form with the parameters substituted; not isolated further": (
+    "Virtuoso 7.2 does not see a variable bound by a VALUES block in a FILTER inside an OPTIONAL (SPARQL's "
+    "LeftJoin filter), as the plain form of this example has it; the named query, its parameters substituted, "
+    "answers right": (
         "tests/test_query_page.py::test_every_example_runs_as_a_plain_query_and_answers_as_its_named_query"
         "[virtuoso-chemclust-partner-regions",),
 }

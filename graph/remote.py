@@ -139,7 +139,7 @@ class RemoteStore:
         except QuerySyntaxError as error:
             raise QuerySyntaxError(_POSITION.sub(_lines_up(prologue.count("\n")), str(error))) from None
         body = _Body(response, deadline)
-        return QueryResult(body.parsed(kind), "remote query", done=body.close)
+        return QueryResult(body.parsed(kind), "remote query", done=body.close, failure=body.failure)
 
     def update(self, sparql: str, base_iri: str | None = None, deadline: float | None = None) -> None:
         """Run an update; the remote store runs one request as one transaction (Oxigraph, Fuseki, …)."""

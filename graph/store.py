@@ -66,10 +66,12 @@ class Answer:
 class QueryResult:
     """The answer to one query; serialise it once, or read its rows."""
 
-    def __init__(self, raw: Any, label: str = "query", done: Callable[[], None] | None = None) -> None:
+    def __init__(self, raw: Any, label: str = "query", done: Callable[[], None] | None = None,
+                 failure: Callable[[BaseException], GraphError] | None = None) -> None:
         self._raw = raw
         self._label = label
         self._done = done  # called once the answer has been read (a remote store's response is closed)
+        self._failure = failure  # what an answer that cannot be read to its end is (else: the engine's error)
         if isinstance(raw, ox.QuerySolutions):
             self.kind: ResultKind = "select"
             self.variables = [v.value for v in raw.variables]
@@ -147,9 +149,19 @@ class QueryResult:
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
+        """Read the answer. A failure lets go of the engine's result in the reading thread: an error dropped on
+        another thread would take it along, and pyo3 leaks an object dropped on a thread not its own."""
         try:
             with _engine_errors(self._label):
-                yield
+                try:
+                    yield
+                except (SyntaxError, OSError, RuntimeError, ValueError) as error:
+                    if self._failure is None:
+                        raise
+                    raise self._failure(error) from None
+        except BaseException:
+            self._raw = None
+            raise
         finally:
             if self._done:
                 self._done()

@@ -4,6 +4,7 @@ nodes, all or nothing), the command line, credentials, and the store's failures 
 from __future__ import annotations
 
 import base64
+import gc
 import os
 import subprocess
 import sys
@@ -167,3 +168,49 @@ def test_credentials_are_sent_and_a_refusal_is_a_503(oxigraph: str, store: Embed
             assert "s3cret" not in response.text and "wrong" not in response.text
     finally:
         server.shutdown()
+
+
+class _BrokenOff(BaseHTTPRequestHandler):
+    """A store whose SPARQL JSON answer breaks off after a few rows."""
+
+    def do_POST(self) -> None:
+        rows = ",".join(f'{{"s": {{"type": "uri", "value": "urn:r{i}"}}}}' for i in range(5))
+        body = ('{"head": {"vars": ["s"]}, "results": {"bindings": [' + rows + ', {"s": {"ty').encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_answer_that_breaks_off_leaves_nothing_to_drop_on_another_thread() -> None:
+    """The engine's result objects belong to the thread that read them: an error raised there and dropped on another
+    thread (as the service's threads do) must not take one along (pyo3 then leaks it, with a warning)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenOff)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    remote = RemoteStore(Endpoints(f"http://127.0.0.1:{server.server_address[1]}/query"))
+    raised: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            remote.query("SELECT ?s WHERE { ?s ?p ?o }").capped("json", 100)
+        except Exception as error:
+            raised.append(error)
+
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join()
+        assert raised and "could not be read" in str(raised[0]), raised
+        raised.clear()
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+        server.shutdown()
+        server.server_close()
+    assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]

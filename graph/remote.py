@@ -347,6 +347,7 @@ class _Body:
                 return _boolean(next(parsed, None) is not None)
             return parsed
         except (SyntaxError, OSError, ValueError) as error:
+            parsed = None  # let go of it in this thread: the error's frames, dropped on another one, would hold it
             self.close()
             raise self.failure(error) from None
 

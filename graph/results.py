@@ -1,7 +1,6 @@
-"""SPARQL 1.1 query results writers (JSON, XML, CSV, TSV) for a capped list of solutions.
-
-The engine's own writer serialises a whole result; when the row cap cuts a result short it cannot say so, so
-capped SELECT answers are written here, with the truncation stated in the body (JSON, XML) as well as in headers.
+"""What the engine's results writers do not do: say in a JSON body that the row cap cut the answer short; write
+SPARQL XML results only when XML 1.0 can hold them (the engine would write ill-formed XML); quote a CSV field that holds
+an IRI with a comma (the engine leaves IRIs unquoted).
 """
 
 from __future__ import annotations
@@ -21,32 +20,12 @@ TRUNCATED_LINK = "urn:ecrn:truncated"
 Row = Sequence[Term | None]
 
 
-def write(fmt: str, variables: list[str], rows: Sequence[Row], truncated: bool) -> bytes:
-    return _WRITERS[fmt](variables, rows, truncated)
-
-
-def _json_term(term: Term) -> dict[str, str]:
-    if isinstance(term, IRI):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, BlankNode):
-        return {"type": "bnode", "value": term.value}
-    out = {"type": "literal", "value": term.value}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype and term.datatype != XSD_STRING:
-        out["datatype"] = term.datatype
-    return out
-
-
-def _json(variables: list[str], rows: Sequence[Row], truncated: bool) -> bytes:
-    head: dict[str, object] = {"vars": variables}
-    if truncated:
-        head["link"] = [TRUNCATED_LINK]
-    bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in rows]
-    body: dict[str, object] = {"head": head, "results": {"bindings": bindings}}
-    if truncated:
-        body["truncated"] = True
-    return json.dumps(body, ensure_ascii=False).encode()
+def mark_truncated(body: bytes) -> bytes:
+    """A JSON results document that also says, in its head and body, that rows were left out."""
+    document = json.loads(body)
+    document["head"]["link"] = [TRUNCATED_LINK]
+    document["truncated"] = True
+    return json.dumps(document, ensure_ascii=False).encode()
 
 
 def _xml_term(term: Term) -> str:
@@ -61,6 +40,11 @@ def _xml_term(term: Term) -> str:
     if term.datatype and term.datatype != XSD_STRING:
         return f"<literal datatype={quoteattr(term.datatype)}>{text}</literal>"
     return f"<literal>{text}</literal>"
+
+
+def write(fmt: str, variables: list[str], rows: Sequence[Row], truncated: bool) -> bytes:
+    """SPARQL XML or CSV results of `rows`."""
+    return _WRITERS[fmt](variables, rows, truncated)
 
 
 def _xml(variables: list[str], rows: Sequence[Row], truncated: bool) -> bytes:
@@ -86,25 +70,4 @@ def _csv(variables: list[str], rows: Sequence[Row], truncated: bool) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _tsv_term(term: Term | None) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, IRI):
-        return f"<{term.value}>"
-    if isinstance(term, BlankNode):
-        return f"_:{term.value}"
-    text = json.dumps(term.value, ensure_ascii=False)  # a quoted, escaped string literal
-    if term.language:
-        return f"{text}@{term.language}"
-    if term.datatype and term.datatype != XSD_STRING:
-        return f"{text}^^<{term.datatype}>"
-    return text
-
-
-def _tsv(variables: list[str], rows: Sequence[Row], truncated: bool) -> bytes:
-    lines = ["\t".join("?" + v for v in variables)]
-    lines += ["\t".join(_tsv_term(t) for t in row) for row in rows]
-    return ("\n".join(lines) + "\n").encode()
-
-
-_WRITERS = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}
+_WRITERS = {"xml": _xml, "csv": _csv}

@@ -6,7 +6,7 @@ import hashlib
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -33,6 +33,7 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
+NATIVE_RESULTS = frozenset({"json", "tsv"})  # written by the engine; XML and CSV by graph/results.py
 DATASET_FORMATS = frozenset({"nquads", "trig", "jsonld"})
 FILE_FORMATS: dict[str, str] = {
     ".ttl": "turtle", ".nt": "ntriples", ".nq": "nquads", ".trig": "trig", ".jsonld": "jsonld",
@@ -61,6 +62,39 @@ class Answer:
     count: int = 0
     truncated: bool = False
     seconds: float = 0.0  # the time a query worker spent on it, to its first chunk (set by the pool)
+
+
+class _Full(Exception):
+    """The row cap is reached: stops the engine's writer."""
+
+
+class _Rows:
+    """A sink for the engine's TSV writer that stops it once more than `cap` rows came; TSV ends its header and
+    each row, and nothing else, with a newline (a newline in a literal is written as an escape)."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap, self._lines = cap, 0
+        self._parts: list[bytes] = []
+
+    def write(self, chunk: bytes) -> int:
+        self._parts.append(bytes(chunk))
+        self._lines += chunk.count(b"\n")
+        if self._lines > self._cap + 1:
+            raise _Full
+        return len(chunk)
+
+    def flush(self) -> None:
+        return None
+
+    def taken(self) -> tuple[bytes, int, bool]:
+        """The header and at most `cap` rows, their count, and whether rows were left out."""
+        tsv = b"".join(self._parts)
+        if self._lines <= self._cap + 1:
+            return tsv, max(self._lines - 1, 0), False
+        end = -1
+        for _ in range(self._cap + 1):
+            end = tsv.index(b"\n", end + 1)
+        return tsv[:end + 1], self._cap, True
 
 
 class QueryResult:
@@ -96,6 +130,8 @@ class QueryResult:
         with self._reading():
             if self.kind == "ask":
                 return Answer("ask", fmt, self.serialize(fmt), 1, False)
+            if self.kind == "select" and fmt in NATIVE_RESULTS:
+                return self._native(fmt, cap)
             taken = list(itertools.islice(self._raw, cap + 1))
             truncated = len(taken) > cap
             taken = taken[:cap]
@@ -105,6 +141,19 @@ class QueryResult:
                 rows = [[_neutral(solution[v]) for v in self.variables] for solution in taken]
                 body = results.write(fmt, self.variables, rows, truncated)
         return Answer(self.kind, fmt, body, len(taken), truncated)
+
+    def _native(self, fmt: str, cap: int) -> Answer:
+        """SELECT solutions written by the engine alone: its TSV writer, stopped after `cap` rows, read back by its
+        parser into the asked format (no Python object per row or term)."""
+        rows = _Rows(cap)
+        with suppress(_Full):
+            self._raw.serialize(rows, format=ox.QueryResultsFormat.TSV)
+        tsv, count, truncated = rows.taken()
+        read = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+        body = read.serialize(format=RESULT_FORMATS[fmt]) or b""
+        if truncated and fmt == "json":
+            body = results.mark_truncated(body)
+        return Answer("select", fmt, body, count, truncated)
 
     def rows(self) -> list[dict[str, str]]:
         """SELECT solutions as {variable: lexical value}; unbound variables are left out."""

@@ -26,6 +26,7 @@ LINE_PER_SLOT = 8  # queries a client may have waiting, per query it may run at 
 class _Client:
     running: int = 0
     spent: deque[tuple[float, float]] = field(default_factory=deque)  # (when, worker seconds), oldest first
+    total: float = 0.0  # the sum of `spent`'s seconds, kept as charges come and go (a sum per query cost O(queries))
     waiting: deque[asyncio.Future[None]] = field(default_factory=deque)  # in line for a slot, first come first
 
 
@@ -69,6 +70,7 @@ class Fairness:
         finally:
             if turn.seconds:
                 state.spent.append((self.clock(), turn.seconds))
+                state.total += turn.seconds
             self._release(state)
             self._forget_if_idle(client, state)
 
@@ -126,8 +128,10 @@ class Fairness:
             return
         now = self.clock()
         while state.spent and state.spent[0][0] <= now - self.window:
-            state.spent.popleft()
-        over = sum(seconds for _, seconds in state.spent) - self.budget
+            state.total -= state.spent.popleft()[1]
+        if not state.spent:
+            state.total = 0.0  # no rounding left over
+        over = state.total - self.budget
         if over >= 0:
             freed, wait = 0.0, self.window
             for when, seconds in state.spent:  # the oldest charges expire first

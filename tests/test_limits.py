@@ -1,5 +1,8 @@
 """Limits that hold under attack: time limit with the worker killed, row cap, nesting guard, remote access."""
 
+import csv
+import io
+import json
 import os
 import socket
 import threading
@@ -209,3 +212,27 @@ def test_a_large_answer_streams_in_chunks_and_arrives_whole(store: EmbeddedStore
             chunks = list(r.iter_raw())
         lines = b"".join(chunks).decode().strip().splitlines()
     assert len(chunks) > 10 and len(lines) == store.stats().triples_per_graph[nuts["graph"]]
+
+
+@pytest.mark.parametrize("fmt", ["json", "tsv", "csv", "xml"])
+def test_the_row_cap_counts_rows_not_lines(fmt: str) -> None:
+    """A literal with line ends (written as escapes in TSV, the engine's own writer's format here) is one row; the cap
+    cuts after exactly `cap` rows, in the order the query gives, and says so only when rows were left out."""
+    store = EmbeddedStore()
+    query = 'SELECT ?x ?y WHERE { VALUES (?x ?y) { ("one\\ntwo\\r\\n" 1) ("tab\\there" UNDEF) (<urn:three> "3"@en) } }'
+    whole = json.loads(store.query(query).capped("json", 10).body)["results"]["bindings"]
+    assert len(whole) == 3 and whole[0]["x"]["value"] == "one\ntwo\r\n" and "y" not in whole[1]
+    for cap in range(5):
+        answer = store.query(query).capped(fmt, cap)
+        assert (answer.count, answer.truncated) == (min(cap, 3), cap < 3)
+        if fmt == "json":
+            body = json.loads(answer.body)
+            assert body["results"]["bindings"] == whole[:cap]
+            assert body.get("truncated", False) is (cap < 3)
+        elif fmt == "tsv":
+            assert answer.body.decode().count("\n") == 1 + min(cap, 3)
+        elif fmt == "csv":
+            assert list(csv.reader(io.StringIO(answer.body.decode(), newline="")))[1:] == [
+                ["one\ntwo\r\n", "1"], ["tab\there", ""], ["urn:three", "3"]][:cap]
+        else:
+            assert answer.body.count(b"<result>") == min(cap, 3)

@@ -110,6 +110,14 @@ def test_a_client_over_its_budget_is_told_when_enough_of_it_frees() -> None:
                 pass
         assert refused.value.headers == {"Retry-After": "40"}  # the first 40 s expire at t=1060; now t=1020
         clock.now = 1060.5
+        async with fairness.turn("a") as turn:  # 30 s left in the window, and 25 s more: 55 s
+            turn.seconds = 25
+        async with fairness.turn("a") as turn:  # still within 60 s: admitted, and 6 s more make 61 s
+            turn.seconds = 6
+        with pytest.raises(TooManyRequestsError):
+            async with fairness.turn("a"):
+                pass
+        clock.now = 1070.5  # the 30 s charged at t=1010 expire: 31 s left
         async with fairness.turn("a"):
             pass
     asyncio.run(queries())

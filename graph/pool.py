@@ -12,6 +12,7 @@ that workers, started by a fork server free of such threads, open read-only; a s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -27,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Generator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -243,12 +245,29 @@ class _Worker:
         if not self.conn.poll(max(min(timeout, LONG_QUERY), 0)):
             if timeout <= LONG_QUERY:
                 return None
-            self.long = True
-            if self.process.pid:  # (never 0: that would be this process)
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, self.process.pid, 19)
+            self._lower_priority()
             if not self.conn.poll(max(timeout - LONG_QUERY, 0)):
                 return None
+        return self._answer()
+
+    async def astart(self, job: Job, timeout: float) -> tuple[Answer, bool] | None:
+        """`start`, with the answer awaited on the event loop."""
+        self.conn.send(job)
+        if not await _readable(self.conn, max(min(timeout, LONG_QUERY), 0)):
+            if timeout <= LONG_QUERY:
+                return None
+            self._lower_priority()
+            if not await _readable(self.conn, max(timeout - LONG_QUERY, 0)):
+                return None
+        return self._answer()
+
+    def _lower_priority(self) -> None:
+        self.long = True
+        if self.process.pid:  # (never 0: that would be this process)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, 19)
+
+    def _answer(self) -> tuple[Answer, bool]:
         status, payload = self.conn.recv()
         if status == "error":
             raise payload
@@ -262,6 +281,33 @@ class _Worker:
         self.conn.close()
         if self.checkpoints and self.checkpoint:
             self.checkpoints.release(self.checkpoint)
+
+
+def _logged(done: Future[None]) -> None:
+    if (error := done.exception()) is not None:
+        log.error("a query worker could not be replaced", exc_info=error)
+
+
+async def _readable(conn: Connection, timeout: float) -> bool:
+    """Whether `conn` has something to read (an answer, or the end of a worker that died) within `timeout` seconds,
+    awaited on the event loop."""
+    if conn.poll(0):
+        return True
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(conn.fileno(), readable)
+    try:
+        await asyncio.wait_for(ready, timeout)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(conn.fileno())
 
 
 class AnswerBody:
@@ -313,6 +359,7 @@ class QueryPool:
         self._generation = 0
         self._closed = False
         self._checkpoints: _Checkpoints | None = None
+        self._replacer = ThreadPoolExecutor(2, "ecrn-worker-replacer")  # never behind queries waiting for a worker
         self.restarts = 0
 
     def start(self) -> None:
@@ -375,16 +422,69 @@ class QueryPool:
         except BaseException:
             self._release(worker)
             raise
+        return self._taken(worker, started, began, (deadline, timeout), self._release, self._replace)
+
+    async def astream(self, job: Job, timeout: float) -> tuple[Answer, AnswerBody | None] | None:
+        """`stream` for the event loop, when a worker is idle: its answer is awaited there, with no thread per query.
+        None when none is idle: then call `stream` in a thread, which waits for one or adds one."""
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:
+            return None
+        with self._count_lock:
+            self._busy.add(worker)
+        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        try:
+            started = await worker.astart(job, timeout)
+        except GraphError:  # the worker answered with an error: it is free again
+            self._release_soon(worker)
+            raise
+        except (EOFError, OSError):
+            self._replace_soon(worker)
+            raise QueryError("the query worker stopped while running the query") from None
+        except BaseException:  # the request went away while the worker runs the query
+            self._replace_soon(worker)
+            raise
+        return self._taken(worker, started, began, (deadline, timeout), self._release_soon, self._replace_soon)
+
+    def _taken(
+        self, worker: _Worker, started: tuple[Answer, bool] | None, began: float, limit: tuple[float, float],
+        release: Callable[[_Worker], None], replace: Callable[[_Worker], None],
+    ) -> tuple[Answer, AnswerBody | None]:
+        """What the worker gave for a query begun at `began`: the answer and the rest of its body to read; None
+        (past the deadline) replaces the worker and is a timeout. `limit` is (deadline, time limit)."""
+        deadline, timeout = limit
         if started is None:
-            self._replace(worker)
+            replace(worker)
             raise QueryTimeoutError(f"the query ran past its time limit of {timeout:g} s and was stopped",
                                     time.monotonic() - began)
         head, more = started
         head = dataclasses.replace(head, seconds=time.monotonic() - began)
         if not more:
-            self._release(worker)
+            release(worker)
             return head, None
         return head, AnswerBody(self, worker, deadline, timeout)
+
+    def _release_soon(self, worker: _Worker) -> None:
+        """Give a worker back from the event loop; one to replace is replaced in a thread (a fork waits for a running
+        write to end)."""
+        if worker.generation == self._generation and not worker.long and worker.process.is_alive():
+            self._release(worker)
+        else:
+            self._in_thread(self._release, worker)
+
+    def _replace_soon(self, worker: _Worker) -> None:
+        """Kill a worker now, from the event loop; its replacement is started in a thread."""
+        if self._stopped(worker):
+            self._in_thread(self._refill)
+
+    def _in_thread(self, function: Callable[..., None], *args: _Worker) -> None:
+        try:
+            self._replacer.submit(function, *args).add_done_callback(_logged)
+        except RuntimeError:  # the pool has closed (a worker is then stopped, not replaced)
+            if args:
+                self._retired(args[0])
 
     @property
     def generation(self) -> int:
@@ -442,12 +542,20 @@ class QueryPool:
             self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:
+        if self._stopped(worker):
+            self._refill()
+
+    def _stopped(self, worker: _Worker) -> bool:
+        """Kill a worker; True when another is to take its place (False: it was no longer needed)."""
         if self._retired(worker):
-            return
+            return False
         worker.kill()
         self.restarts += 1
         with self._count_lock:
             self._live -= 1
+        return True
+
+    def _refill(self) -> None:
         self._idle.put(self._spawn())
 
     def _retired(self, worker: _Worker) -> bool:
@@ -463,6 +571,7 @@ class QueryPool:
 
     def close(self) -> None:
         self._closed = True
+        self._replacer.shutdown(wait=True)
         while not self._idle.empty():
             self._idle.get_nowait().kill()
         if self._checkpoints:

@@ -1,4 +1,5 @@
-"""Blocking store work runs in a worker thread, and engine objects never leave that thread.
+"""Blocking store work runs in a worker thread, and engine objects never leave that thread; an embedded store's
+query workers are awaited on the event loop.
 
 pyoxigraph's result objects may only be dropped on the thread that made them; an exception's traceback keeps the
 frames (and so the results) alive, so errors are stripped of traceback and context before they cross over.
@@ -6,6 +7,7 @@ frames (and so the results) alive, so errors are stripped of traceback and conte
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -13,8 +15,9 @@ from fastapi import Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from graph import Answer
+from graph import Answer, Job, QueryPool
 from graph.pool import AnswerBody
+from service.backend import Pool
 
 T = TypeVar("T")
 
@@ -45,3 +48,19 @@ def answer_response(head: Answer, rest: AnswerBody | None, media_type: str, head
 def _chain(first: bytes, rest: AnswerBody) -> Iterator[bytes]:
     yield first
     yield from rest
+
+
+async def stream_query(pool: Pool, job: Job, timeout: float) -> tuple[Answer, AnswerBody | None]:
+    """A query's answer from the pool: awaited on the event loop from an idle worker of an embedded store; else in a
+    thread (waiting for a worker, or asking a remote store)."""
+    if isinstance(pool, QueryPool) and (started := await pool.astream(job, timeout)) is not None:
+        return started
+    return await run_blocking(pool.stream, job, timeout)
+
+
+async def run_query(pool: Pool, job: Job, timeout: float) -> Answer:
+    """A query's whole answer, body included."""
+    head, rest = await stream_query(pool, job, timeout)
+    if rest is None:
+        return head
+    return dataclasses.replace(head, body=head.body + await run_blocking(b"".join, rest))

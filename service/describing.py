@@ -9,7 +9,7 @@ from typing import Any
 from graph import IRI, Job, Literal, NamedQueryError, Namespaces, resources
 from graph.terms import Term
 from service.backend import Pool
-from service.blocking import run_blocking
+from service.blocking import run_query
 from service.settings import Settings
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -38,7 +38,7 @@ async def select_capped(pool: Pool, settings: Settings, sparql: str, bound: dict
     """Rows as {variable: SPARQL JSON term}, and whether the row cap cut them."""
     job = Job(Namespaces(settings.base_iri).rebase(sparql), {"select": "json"}, settings.row_cap,
               substitutions=bound)
-    answer = await run_blocking(pool.execute, job, settings.query_timeout)
+    answer = await run_query(pool, job, settings.query_timeout)
     rows: list[dict[str, Any]] = json.loads(answer.body)["results"]["bindings"]
     return rows, answer.truncated
 

@@ -1,6 +1,8 @@
 """Long queries do not hold short ones up: they run at the lowest CPU priority, more workers come while they hold
 all the others, and the pool shrinks back after; a query that found no worker costs its client nothing."""
 
+import asyncio
+import json
 import os
 import threading
 import time
@@ -73,5 +75,29 @@ def test_the_pool_grows_no_further_than_its_extra_workers(loaded: EmbeddedStore)
         for thread in threads:
             thread.join()
         assert pool._live == 1
+    finally:
+        pool.close()
+
+
+def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goes_away(loaded: EmbeddedStore) -> None:
+    """The server awaits an idle worker's answer on its event loop; with none idle it gets None (and waits for one
+    in a thread instead). A request that goes away meanwhile has its worker killed at once, and replaced."""
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        async def queries() -> int:
+            runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 30))
+            await asyncio.sleep(0.5)
+            (busy,) = pool._busy
+            assert await pool.astream(job(SHORT), 10) is None, "no worker is idle"
+            runaway.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await runaway
+            return busy.process.pid
+        pid = asyncio.run(queries())
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        head, rest = pool.stream(job(SHORT), 10)  # the replacement answers
+        assert rest is None and json.loads(head.body)["boolean"] is True
     finally:
         pool.close()

@@ -13,7 +13,7 @@ from graph import EmbeddedStore, Job, Namespaces, writes
 from graph.store import insert_data, is_iri
 from service import negotiation
 from service.auth import require_writer
-from service.blocking import answer_response, run_blocking
+from service.blocking import answer_response, run_blocking, run_query, stream_query
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.openapi import answers
 from service.problems import (
@@ -78,7 +78,7 @@ async def _exists(pool: PoolDep, graph: str | None, settings: Settings) -> bool:
     # a graph holding a triple, or (where the store keeps them) an empty one: Virtuoso keeps none, and finds every
     # GRAPH <g> { }
     exists = f"ASK {{ {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} UNION {{ GRAPH ?g {{ }} FILTER(?g = <{graph}>) }} }}"
-    answer = await run_blocking(pool.execute, Job(exists, {"ask": "json"}, 1, union=False), settings.query_timeout)
+    answer = await run_query(pool, Job(exists, {"ask": "json"}, 1, union=False), settings.query_timeout)
     return b"true" in answer.body
 
 
@@ -101,7 +101,7 @@ async def get_graph(request: Request, pool: PoolDep, settings: SettingsDep, grap
     target, choice = await _readable(request, pool, settings)
     scope = f"GRAPH <{target}> {{ ?s ?p ?o }}" if target else "?s ?p ?o"
     job = Job(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {scope} }}", {"graph": choice[0]}, 2**62, union=False)
-    head, rest = await run_blocking(pool.stream, job, settings.query_timeout)
+    head, rest = await stream_query(pool, job, settings.query_timeout)
     return answer_response(head, rest, choice[1], {"Vary": "Accept"})
 
 

@@ -6,7 +6,7 @@ from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from graph import GraphError, Job
-from service.blocking import run_blocking
+from service.blocking import run_blocking, run_query
 from service.deps import PoolDep, StoreDep
 from service.problems import ServiceUnavailableError
 from service.routing import ReadRouter
@@ -25,7 +25,7 @@ async def health(store: StoreDep) -> dict[str, object]:
             operation_id="ready")
 async def ready(pool: PoolDep) -> dict[str, object]:
     try:
-        await run_blocking(pool.execute, Job("ASK {}", {"ask": "json"}, 1), READY_TIMEOUT)
+        await run_query(pool, Job("ASK {}", {"ask": "json"}, 1), READY_TIMEOUT)
     except (GraphError, OSError, EOFError) as error:  # the worker timed out, failed or is gone
         raise ServiceUnavailableError(f"no query worker answered within {READY_TIMEOUT:g} s") from error
     return {"status": "ready", "generation": pool.generation, "workerRestarts": pool.restarts}

@@ -11,7 +11,7 @@ from graph import IRI, Job, Namespaces, resources
 from graph.schemas import vocabulary
 from graph.store import is_iri
 from service import describing, html, jsonld, negotiation
-from service.blocking import run_blocking
+from service.blocking import run_blocking, run_query
 from service.deps import PoolDep, SettingsDep
 from service.problems import NotAcceptableError, NotFoundError
 from service.settings import Settings
@@ -52,7 +52,7 @@ async def document(request: Request, path: str, pool: PoolDep, settings: Setting
         raise NotFoundError(f"the graph says nothing about {iri.value}")
     job = Job(Namespaces(settings.base_iri).rebase(resources.document_query()),
               {"graph": "ntriples" if fmt == "jsonld" else fmt}, settings.row_cap, substitutions={"item": iri})
-    answer = await run_blocking(pool.execute, job, settings.query_timeout)
+    answer = await run_query(pool, job, settings.query_timeout)
     body = answer.body
     if fmt == "jsonld":
         body = await run_blocking(jsonld.compact, body, vocabulary(Namespaces(settings.base_iri)))

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from graph import NamedQuery, Namespaces
 from graph.schemas import vocabulary
 from service import jsonld, negotiation
-from service.blocking import run_blocking
+from service.blocking import run_blocking, run_query
 from service.fairness import client_of
 from service.openapi import answers
 from service.problems import NotFoundError, ProblemError
@@ -94,7 +94,7 @@ def _endpoint(query: NamedQuery, settings: Settings) -> Callable[[Request], Awai
             args["lang"] = negotiation.choose_language(args.get("lang"), request.headers.get("accept-language"))
         job = query.job(args, Namespaces(settings.base_iri), cap=min(offset + limit + 1, settings.row_cap))
         async with request.app.state.fairness.turn(client_of(request)) as turn:
-            answer = await run_blocking(request.app.state.pool.execute, job, settings.query_timeout)
+            answer = await run_query(request.app.state.pool, job, settings.query_timeout)
             turn.seconds = answer.seconds
         if answer.kind == "graph":
             return await _graph(answer.body, fmt, settings)

@@ -13,7 +13,7 @@ from graph import Job, Namespaces, resources
 from graph.schemas import vocabulary
 from graph.store import is_iri
 from service import describing, jsonld, negotiation
-from service.blocking import run_blocking
+from service.blocking import run_blocking, run_query
 from service.deps import PoolDep, SettingsDep
 from service.problems import NotFoundError
 from service.routing import ReadRouter
@@ -102,6 +102,6 @@ async def get_resource(request: Request, pool: PoolDep, settings: SettingsDep, k
     frame_document = {"@id": iri.value, **(jsonld.parse_frame(frame) or {})}
     job = Job(Namespaces(settings.base_iri).rebase(resources.facts_query()), {"graph": "ntriples"}, settings.row_cap,
               substitutions={"item": iri})
-    answer = await run_blocking(pool.execute, job, settings.query_timeout)
+    answer = await run_query(pool, job, settings.query_timeout)
     body = await run_blocking(jsonld.frame, answer.body, vocabulary(Namespaces(settings.base_iri)), frame_document)
     return Response(body, media_type="application/ld+json", headers={"Vary": "Accept"})

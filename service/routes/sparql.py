@@ -18,7 +18,7 @@ from service import description, negotiation, query_page
 from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
 from service.auth import require_writer
 from service.backend import Backend
-from service.blocking import answer_response, run_blocking
+from service.blocking import answer_response, run_blocking, run_query, stream_query
 from service.deps import PoolDep, SettingsDep, StoreDep
 from service.fairness import client_of
 from service.openapi import NOT_MODIFIED, answers
@@ -199,7 +199,7 @@ async def _page(request: Request, pool: PoolDep, settings: Settings, params: Par
         job, remote = _job(request, settings, params, query_page.FORMATS)
         limit = _time_limit(params, settings, remote)
         async with request.app.state.fairness.turn(client_of(request)) as turn:
-            answer = await run_blocking(pool.execute, job, limit)
+            answer = await run_query(pool, job, limit)
             turn.seconds = answer.seconds
     except (GraphError, ProblemError) as error:
         return query_page.failed(request, settings, text, error)
@@ -221,7 +221,7 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
         started, limit = time.perf_counter(), _time_limit(params, settings, remote)
         try:
             async with request.app.state.fairness.turn(client_of(request)) as turn:
-                head, rest = await run_blocking(pool.stream, job, limit)
+                head, rest = await stream_query(pool, job, limit)
                 turn.seconds = head.seconds
         finally:  # a query stopped at its time limit is a slow query too
             query_took(request.app.state.metrics, settings.slow_query_seconds, time.perf_counter() - started,

@@ -308,6 +308,7 @@ async def _readable(conn: Connection, timeout: float) -> bool:
         return False
     finally:
         loop.remove_reader(conn.fileno())
+        os.set_blocking(conn.fileno(), True)  # uvloop made it non-blocking: a message read on would break off
 
 
 class AnswerBody:

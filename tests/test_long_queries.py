@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+import uvloop
 
 from graph import EmbeddedStore, Job, QueryPool, QueryTimeoutError, load_default
 
@@ -99,5 +100,19 @@ def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goe
             os.kill(pid, 0)
         head, rest = pool.stream(job(SHORT), 10)  # the replacement answers
         assert rest is None and json.loads(head.body)["boolean"] is True
+    finally:
+        pool.close()
+
+
+def test_a_worker_awaited_on_uvloop_keeps_a_blocking_pipe(loaded: EmbeddedStore) -> None:
+    """uvloop makes a descriptor it watches non-blocking; read so, an answer written in two pieces would break off
+    between them. The pool puts the pipe back as it was."""
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        (worker,) = list(pool._idle.queue)
+        started = uvloop.run(pool.astream(job(SHORT), 10))
+        assert started is not None and json.loads(started[0].body)["boolean"] is True
+        assert os.get_blocking(worker.conn.fileno())
     finally:
         pool.close()

@@ -1,6 +1,7 @@
 """The /sparql endpoint through HTTP: methods, formats, negotiation and errors."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -169,3 +170,19 @@ def test_a_real_server_answers_sparqlwrapper(live_server: str) -> None:
     assert [b["r"]["value"] for b in result["results"]["bindings"]] == [
         b["r"]["value"] for b in bindings(httpx.get(f"{live_server}/sparql", params={"query": SELECT}))]
     assert len(result["results"]["bindings"]) == 3
+
+
+
+def test_answers_of_many_pieces_come_whole_to_many_clients_of_a_live_server(live_server: str) -> None:
+    """The server (uvicorn on uvloop) awaits workers' answers on its event loop; an answer a worker writes in more
+    than one piece is read whole, also while other clients' answers come in."""
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000"
+
+    def ask(_: int) -> tuple[int, int]:
+        response = httpx.post(f"{live_server}/sparql", data={"query": query},
+                              headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        rows = len(response.json()["results"]["bindings"]) if response.status_code == 200 else 0
+        return response.status_code, rows
+
+    with ThreadPoolExecutor(8) as clients:
+        assert set(clients.map(ask, range(64))) == {(200, 1000)}

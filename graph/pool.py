@@ -2,7 +2,8 @@
 
 pyoxigraph cannot cancel a running query, but a process can be killed. Workers answer one query at a time over a
 pipe, and are killed at the deadline and replaced. A write makes every worker stale: stale workers are replaced, so
-readers see the new state.
+readers see the new state. The server awaits an idle worker's answer on its event loop; a thread waits only when every
+worker is busy.
 
 An in-memory store is shared with workers by forking the process that holds it (pages copy-on-write). An on-disk
 store is never forked: RocksDB's background threads may hold its locks at that moment, and a forked copy would also
@@ -347,7 +348,8 @@ class AnswerBody:
 
 class QueryPool:
     """`size` query workers, and up to `extra` more while long queries hold all of them (so that short queries are
-    not stuck behind long ones); `execute` blocks, so call it from a thread, not the event loop."""
+    not stuck behind long ones); `execute` and `stream` block, so call them from a thread; `astream` is for the event
+    loop."""
 
     def __init__(self, store: EmbeddedStore, size: int, extra: int = 0) -> None:
         self._store, self._size, self._extra = store, size, extra

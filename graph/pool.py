@@ -472,10 +472,10 @@ class QueryPool:
     def _release_soon(self, worker: _Worker) -> None:
         """Give a worker back from the event loop; one to replace is replaced in a thread (a fork waits for a running
         write to end)."""
-        if worker.generation == self._generation and not worker.long and worker.process.is_alive():
-            self._release(worker)
+        if self._stale(worker):
+            self._in_thread(self._replace, worker)
         else:
-            self._in_thread(self._release, worker)
+            self._keep(worker)
 
     def _replace_soon(self, worker: _Worker) -> None:
         """Kill a worker now, from the event loop; its replacement is started in a thread."""
@@ -537,11 +537,17 @@ class QueryPool:
         return outcome
 
     def _release(self, worker: _Worker) -> None:
-        if worker.generation != self._generation or not worker.process.is_alive() or worker.long:
+        if self._stale(worker):
             self._replace(worker)
-        elif self._retired(worker):
-            return
         else:
+            self._keep(worker)
+
+    def _stale(self, worker: _Worker) -> bool:
+        """Whether a worker must be replaced: it predates a write, ran a long query (at lowest priority), or died."""
+        return worker.generation != self._generation or worker.long or not worker.process.is_alive()
+
+    def _keep(self, worker: _Worker) -> None:
+        if not self._retired(worker):
             self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:

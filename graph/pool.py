@@ -2,8 +2,8 @@
 
 pyoxigraph cannot cancel a running query, but a process can be killed. Workers answer one query at a time over a
 pipe, and are killed at the deadline and replaced. A write makes every worker stale: stale workers are replaced, so
-readers see the new state. The server awaits an idle worker's answer on its event loop; a thread waits only when every
-worker is busy.
+readers see the new state. Queries wait for a worker in one line, first come first served, whether a thread waits
+(`stream`) or the server's event loop (`astream`, which needs no thread per query).
 
 An in-memory store is shared with workers by forking the process that holds it (pages copy-on-write). An on-disk
 store is never forked: RocksDB's background threads may hold its locks at that moment, and a forked copy would also
@@ -20,7 +20,6 @@ import json
 import logging
 import multiprocessing
 import os
-import queue
 import shutil
 import signal
 import sys
@@ -28,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -284,6 +284,39 @@ class _Worker:
             self.checkpoints.release(self.checkpoint)
 
 
+class _Waiter:
+    """A query in line for a worker: a thread waits for `event`, the event loop for `future`; `worker` is the one
+    handed over (set under the pool's lock, before either is set)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.loop = loop
+        self.event = threading.Event()
+        self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
+        self.worker: _Worker | None = None
+
+    def wake(self) -> None:
+        """Tell the waiter its worker is there, from any thread."""
+        if self.loop is None:
+            self.event.set()
+            return
+        try:
+            here = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            here = False
+        if here:
+            self._done()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                self.loop.call_soon_threadsafe(self._done)
+
+    def _done(self) -> None:
+        if self.future is not None and not self.future.done():  # (cancelled: the waiter gives the worker back)
+            self.future.set_result(None)
+
+
+_GROW = object()  # the waiter left the line to add a worker
+
+
 def _logged(done: Future[None]) -> None:
     if (error := done.exception()) is not None:
         log.error("a query worker could not be replaced", exc_info=error)
@@ -353,10 +386,11 @@ class QueryPool:
 
     def __init__(self, store: EmbeddedStore, size: int, extra: int = 0) -> None:
         self._store, self._size, self._extra = store, size, extra
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: deque[_Worker] = deque()
+        self._line: deque[_Waiter] = deque()  # queries waiting for a worker, first come first served
         self._busy: set[_Worker] = set()
-        self._live = 0  # workers alive, idle or busy
-        self._count_lock = threading.Lock()
+        self._live = 0  # workers alive, idle, busy or being started
+        self._count_lock = threading.Lock()  # guards the four above
         self._fork_lock = threading.Lock()  # no write runs while a worker is forked
         self.write_lock = threading.Lock()  # one writer at a time, from its sandbox check to its commit
         self._generation = 0
@@ -369,36 +403,114 @@ class QueryPool:
         if self._store.path:
             self._checkpoints = _Checkpoints(self._store)
         for _ in range(self._size):
-            self._idle.put(self._spawn())
+            self._put(self._spawn())
 
-    def _spawn(self) -> _Worker:
-        with self._fork_lock:
-            worker = _Worker(self._store, self._generation, self._checkpoints)
-        with self._count_lock:
-            self._live += 1
+    def _spawn(self, busy: bool = False) -> _Worker:
+        """A new worker; `busy`: one counted in `_live` already, for the query that added it."""
+        if not busy:
+            with self._count_lock:
+                self._live += 1
+        try:
+            with self._fork_lock:
+                worker = _Worker(self._store, self._generation, self._checkpoints)
+        except BaseException:
+            with self._count_lock:
+                self._live -= 1
+            raise
+        if busy:
+            with self._count_lock:
+                self._busy.add(worker)
         return worker
+
+    def _put(self, worker: _Worker) -> None:
+        """An idle worker: to the first query in line, or among the idle ones."""
+        with self._count_lock:
+            if not self._line:
+                self._idle.append(worker)
+                return
+            waiter = self._line.popleft()
+            waiter.worker = worker
+            self._busy.add(worker)
+        waiter.wake()
+
+    def _join_line(self, loop: asyncio.AbstractEventLoop | None) -> _Waiter:
+        """A place in line; with a worker idle, its worker is there already."""
+        waiter = _Waiter(loop)
+        with self._count_lock:
+            if self._idle:
+                waiter.worker = self._idle.popleft()
+                self._busy.add(waiter.worker)
+            else:
+                self._line.append(waiter)
+        return waiter
+
+    def _after_step(self, waiter: _Waiter, deadline: float, timeout: float) -> _Worker | object | None:
+        """After a step of waiting: the worker handed over meanwhile; `_GROW` when long queries hold workers that
+        short ones lack (`size` workers are for queries not (yet) long; a new one is counted here); None: wait on."""
+        past = time.monotonic() >= deadline
+        with self._count_lock:
+            if waiter.worker is not None:
+                return waiter.worker
+            grow = self._live < self._size + self._extra and self._live - self._long_busy() < self._size
+            if not (grow or past):
+                return None
+            self._line.remove(waiter)
+            if grow:
+                self._live += 1
+                return _GROW
+        raise QueryTimeoutError(f"every query worker stayed busy for the whole time limit of {timeout:g} s")
+
+    def _leave_line(self, waiter: _Waiter) -> None:
+        """A waiter gives up (its request went away): out of the line, or the worker it was given back."""
+        with self._count_lock:
+            if waiter.worker is None:
+                self._line.remove(waiter)
+                return
+        self._keep(waiter.worker)
 
     def _acquire(self, deadline: float, timeout: float) -> _Worker:
-        """An idle worker; or, when long queries hold every worker, a new one (up to `extra` more than `size`)."""
-        while True:
-            wait = deadline - time.monotonic()
-            if wait <= 0:
-                raise QueryTimeoutError(f"every query worker stayed busy for the whole time limit of {timeout:g} s")
-            try:
-                worker = self._idle.get(timeout=min(wait, ACQUIRE_STEP))
+        """A worker: the first to come idle; or, when long queries hold every worker, a new one (up to `extra` more
+        than `size`)."""
+        waiter = self._join_line(None)
+        while waiter.worker is None:
+            waiter.event.wait(max(min(deadline - time.monotonic(), ACQUIRE_STEP), 0))
+            got = self._after_step(waiter, deadline, timeout)
+            if got is _GROW:
+                return self._spawn(busy=True)
+            if got is not None:
                 break
-            except queue.Empty:
-                if self._may_grow():
-                    worker = self._spawn()
-                    break
-        with self._count_lock:
-            self._busy.add(worker)
-        return worker
+        assert waiter.worker is not None
+        return waiter.worker
 
-    def _may_grow(self) -> bool:
-        """Whether long queries hold workers that short ones lack: `size` workers are for queries not (yet) long."""
-        with self._count_lock:
-            return self._live < self._size + self._extra and self._live - self._long_busy() < self._size
+    async def _aacquire(self, deadline: float, timeout: float) -> _Worker:
+        """`_acquire` awaited on the event loop; a new worker is started in a thread."""
+        waiter = self._join_line(asyncio.get_running_loop())
+        while waiter.worker is None:
+            assert waiter.future is not None
+            try:
+                await asyncio.wait((waiter.future,), timeout=max(min(deadline - time.monotonic(), ACQUIRE_STEP), 0))
+            except asyncio.CancelledError:
+                self._leave_line(waiter)
+                raise
+            got = self._after_step(waiter, deadline, timeout)
+            if got is _GROW:
+                return await self._agrow()
+            if got is not None:
+                break
+        assert waiter.worker is not None
+        return waiter.worker
+
+    async def _agrow(self) -> _Worker:
+        started = self._replacer.submit(self._spawn, True)
+        try:
+            return await asyncio.shield(asyncio.wrap_future(started))
+        except asyncio.CancelledError:  # the request went away: the new worker is the pool's
+            started.add_done_callback(self._keep_started)
+            raise
+
+    def _keep_started(self, started: Future[_Worker]) -> None:
+        if started.exception() is None:
+            self._keep(started.result())
 
     def _long_busy(self) -> int:
         return sum(w.long for w in self._busy)
@@ -427,19 +539,14 @@ class QueryPool:
             raise
         return self._taken(worker, started, began, (deadline, timeout), self._release, self._replace)
 
-    async def astream(self, job: Job, timeout: float) -> tuple[Answer, AnswerBody | None] | None:
-        """`stream` for the event loop, when a worker is idle: its answer is awaited there, with no thread per query.
-        None when none is idle: then call `stream` in a thread, which waits for one or adds one."""
-        try:
-            worker = self._idle.get_nowait()
-        except queue.Empty:
-            return None
-        with self._count_lock:
-            self._busy.add(worker)
+    async def astream(self, job: Job, timeout: float) -> tuple[Answer, AnswerBody | None]:
+        """`stream` for the event loop: the wait for a worker and its answer are awaited there, with no thread per
+        query."""
         deadline = time.monotonic() + timeout
+        worker = await self._aacquire(deadline, timeout)
         began = time.monotonic()
         try:
-            started = await worker.astart(job, timeout)
+            started = await worker.astart(job, deadline - time.monotonic())
         except GraphError:  # the worker answered with an error: it is free again
             self._release_soon(worker)
             raise
@@ -529,9 +636,9 @@ class QueryPool:
                 self._generation += 1
                 if self._checkpoints:
                     self._checkpoints.renew()
-        stale: list[_Worker] = []
-        while not self._idle.empty():
-            stale.append(self._idle.get_nowait())
+        with self._count_lock:
+            stale = list(self._idle)
+            self._idle.clear()
         for worker in stale:
             self._replace(worker)
         return outcome
@@ -548,7 +655,7 @@ class QueryPool:
 
     def _keep(self, worker: _Worker) -> None:
         if not self._retired(worker):
-            self._idle.put(worker)
+            self._put(worker)
 
     def _replace(self, worker: _Worker) -> None:
         if self._stopped(worker):
@@ -565,7 +672,7 @@ class QueryPool:
         return True
 
     def _refill(self) -> None:
-        self._idle.put(self._spawn())
+        self._put(self._spawn())
 
     def _retired(self, worker: _Worker) -> bool:
         """Stop a worker that is no longer needed (the long queries it was added for have ended, or the pool closes);
@@ -581,7 +688,10 @@ class QueryPool:
     def close(self) -> None:
         self._closed = True
         self._replacer.shutdown(wait=True)
-        while not self._idle.empty():
-            self._idle.get_nowait().kill()
+        with self._count_lock:
+            idle = list(self._idle)
+            self._idle.clear()
+        for worker in idle:
+            worker.kill()
         if self._checkpoints:
             self._checkpoints.close()

@@ -8,6 +8,7 @@ never cached.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from graph import Answer
 from graph.lexer import tokens
 
 VOLATILE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
+_MAYBE_VOLATILE = re.compile("|".join(VOLATILE), re.IGNORECASE)  # most queries need no lexer to tell
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,9 @@ class Cached:
 
 
 def cacheable(query: str, remote: frozenset[str]) -> bool:
-    return not remote and not any(t.keyword in VOLATILE for t in tokens(query))
+    if remote:
+        return False
+    return not _MAYBE_VOLATILE.search(query) or not any(t.keyword in VOLATILE for t in tokens(query))
 
 
 def etag_of(generation: int, body: bytes) -> str:

@@ -51,10 +51,10 @@ def _chain(first: bytes, rest: AnswerBody) -> Iterator[bytes]:
 
 
 async def stream_query(pool: Pool, job: Job, timeout: float) -> tuple[Answer, AnswerBody | None]:
-    """A query's answer from the pool: awaited on the event loop from an idle worker of an embedded store; else in a
-    thread (waiting for a worker, or asking a remote store)."""
-    if isinstance(pool, QueryPool) and (started := await pool.astream(job, timeout)) is not None:
-        return started
+    """A query's answer from the pool: awaited on the event loop from an embedded store's workers; a remote store is
+    asked in a thread."""
+    if isinstance(pool, QueryPool):
+        return await pool.astream(job, timeout)
     return await run_blocking(pool.stream, job, timeout)
 
 

@@ -38,7 +38,7 @@ def patient(store: EmbeddedStore) -> Iterator[TestClient]:
 
 def worker_pids(client: TestClient) -> set[int]:
     pool = client.app.state.pool  # type: ignore[attr-defined]
-    return {w.process.pid for w in list(pool._idle.queue)}
+    return {w.process.pid for w in list(pool._idle)}
 
 
 def replaced(client: TestClient, workers: int) -> bool:

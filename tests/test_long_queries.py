@@ -53,8 +53,8 @@ def test_a_short_query_gets_a_new_worker_while_a_long_one_holds_the_only_one(loa
         assert time.monotonic() - started < 2, "the short query did not wait for the long one"
         long.join()
         assert len(errors) == 1 and 3.5 < errors[0].worker_seconds < 4.0 + 5  # stopped within the limit + 5 s
-        assert pool._live == 1 and pool._idle.qsize() == 1, "the pool shrinks back to its size"
-        (fresh,) = list(pool._idle.queue)
+        assert pool._live == 1 and len(pool._idle) == 1, "the pool shrinks back to its size"
+        (fresh,) = list(pool._idle)
         assert os.getpriority(os.PRIO_PROCESS, fresh.process.pid) == 0, "the long query's worker was replaced"
     finally:
         pool.close()
@@ -81,8 +81,8 @@ def test_the_pool_grows_no_further_than_its_extra_workers(loaded: EmbeddedStore)
 
 
 def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goes_away(loaded: EmbeddedStore) -> None:
-    """The server awaits an idle worker's answer on its event loop; with none idle it gets None (and waits for one
-    in a thread instead). A request that goes away meanwhile has its worker killed at once, and replaced."""
+    """The server awaits workers on its event loop. A query that finds none idle waits in line; a request that goes
+    away while its query runs has the worker killed at once, and the replacement goes to the query in line."""
     pool = QueryPool(loaded, 1)
     pool.start()
     try:
@@ -90,16 +90,80 @@ def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goe
             runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 30))
             await asyncio.sleep(0.5)
             (busy,) = pool._busy
-            assert await pool.astream(job(SHORT), 10) is None, "no worker is idle"
+            short = asyncio.create_task(pool.astream(job(SHORT), 10))
+            await asyncio.sleep(0.3)
+            assert not short.done() and len(pool._line) == 1, "the short query waits in line"
             runaway.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await runaway
+            head, rest = await short  # answered by the replacement, started in a thread
+            assert rest is None and json.loads(head.body)["boolean"] is True
             return busy.process.pid
         pid = asyncio.run(queries())
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-        head, rest = pool.stream(job(SHORT), 10)  # the replacement answers
-        assert rest is None and json.loads(head.body)["boolean"] is True
+        assert pool._live == 1 and len(pool._idle) == 1 and not pool._busy and not pool._line
+    finally:
+        pool.close()
+
+
+def test_threads_and_the_event_loop_wait_in_one_line(loaded: EmbeddedStore) -> None:
+    """First come, first served, however a query waits; one whose request goes away leaves the line, and one that
+    waits past its time limit is a timeout that cost no worker time."""
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    served: list[str] = []
+
+    async def asked(name: str) -> None:
+        await pool.astream(job(SHORT), 30)
+        served.append(name)
+
+    try:
+        async def queries() -> None:
+            first = asyncio.create_task(pool.astream(job(RUNAWAY), 1.5))  # holds the only worker, then is stopped
+            await asyncio.sleep(0.2)
+            thread = threading.Thread(target=lambda: (pool.execute(job(SHORT), 30), served.append("thread")))
+            thread.start()
+            await asyncio.sleep(0.2)
+            gone = asyncio.create_task(asked("gone"))
+            last = asyncio.create_task(asked("last"))
+            await asyncio.sleep(0.2)
+            assert len(pool._line) == 3
+            gone.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await gone
+            assert len(pool._line) == 2, "the query whose request went away left the line"
+            with pytest.raises(QueryTimeoutError) as waited:
+                await pool.astream(job(SHORT), 0.3)
+            assert waited.value.worker_seconds == 0.0
+            with pytest.raises(QueryTimeoutError):
+                await first
+            await last
+            thread.join()
+        asyncio.run(queries())
+        assert served == ["thread", "last"]
+        assert pool._live == 1 and len(pool._idle) == 1 and not pool._busy and not pool._line
+    finally:
+        pool.close()
+
+
+def test_a_query_on_the_event_loop_gets_a_new_worker_while_a_long_one_holds_the_only_one(
+        loaded: EmbeddedStore) -> None:
+    pool = QueryPool(loaded, 1, extra=1)
+    pool.start()
+    try:
+        async def queries() -> float:
+            runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 3.0))
+            await asyncio.sleep(1.3)  # past the 1 s after which a query is long
+            started = time.monotonic()
+            head, _ = await pool.astream(job(SHORT), 10)
+            took = time.monotonic() - started
+            assert json.loads(head.body)["boolean"] is True and pool._live == 2
+            with pytest.raises(QueryTimeoutError):
+                await runaway
+            return took
+        assert asyncio.run(queries()) < 1.5, "the short query did not wait for the long one"
+        assert pool._live == 1 and len(pool._idle) == 1, "the pool shrinks back to its size"
     finally:
         pool.close()
 
@@ -110,9 +174,9 @@ def test_a_worker_awaited_on_uvloop_keeps_a_blocking_pipe(loaded: EmbeddedStore)
     pool = QueryPool(loaded, 1)
     pool.start()
     try:
-        (worker,) = list(pool._idle.queue)
-        started = uvloop.run(pool.astream(job(SHORT), 10))
-        assert started is not None and json.loads(started[0].body)["boolean"] is True
+        (worker,) = list(pool._idle)
+        head, _ = uvloop.run(pool.astream(job(SHORT), 10))
+        assert json.loads(head.body)["boolean"] is True
         assert os.get_blocking(worker.conn.fileno())
     finally:
         pool.close()

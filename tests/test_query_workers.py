@@ -20,7 +20,7 @@ import time
 from graph import EmbeddedStore, QueryPool
 pool = QueryPool(EmbeddedStore(), 2)
 pool.start()
-print(" ".join(str(worker.process.pid) for worker in list(pool._idle.queue)), flush=True)
+print(" ".join(str(worker.process.pid) for worker in list(pool._idle)), flush=True)
 time.sleep(120)
 """
 
@@ -45,7 +45,7 @@ def test_a_forked_worker_keeps_no_socket_but_its_own_pipe() -> None:
     try:
         for _ in range(2):  # each worker answers once, so each has started
             assert pool.select(ASK, 30) == []
-        for worker in list(pool._idle.queue):
+        for worker in list(pool._idle):
             assert sockets_of(worker.process.pid) == 1
     finally:
         pool.close()
@@ -59,13 +59,13 @@ def test_a_replacement_worker_holds_no_more_descriptors_than_the_first_ones() ->
     pool = QueryPool(EmbeddedStore(), 2)
     pool.start()
     try:
-        first = list(pool._idle.queue)
+        first = list(pool._idle)
         for _ in range(2):
             assert pool.select(ASK, 30) == []
         counts = {len(os.listdir(f"/proc/{w.process.pid}/fd")) for w in first}
         for _ in range(3):
-            pool._replace(pool._idle.get())
-        later = [w for w in pool._idle.queue if w not in first]
+            pool._replace(pool._idle.popleft())
+        later = [w for w in pool._idle if w not in first]
         assert len(later) == 2 and all(pool.select(ASK, 30) == [] for _ in later)
         assert {len(os.listdir(f"/proc/{w.process.pid}/fd")) for w in later} == counts == {6}
     finally:

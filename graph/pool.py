@@ -294,20 +294,23 @@ class _Waiter:
         self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
         self.worker: _Worker | None = None
 
-    def wake(self) -> None:
-        """Tell the waiter its worker is there, from any thread."""
+    def wake(self) -> bool:
+        """Tell the waiter its worker is there, from any thread; False if nobody waits any more (its loop closed)."""
         if self.loop is None:
             self.event.set()
-            return
+            return True
         try:
             here = asyncio.get_running_loop() is self.loop
         except RuntimeError:
             here = False
         if here:
             self._done()
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-                self.loop.call_soon_threadsafe(self._done)
+            return True
+        try:
+            self.loop.call_soon_threadsafe(self._done)
+        except RuntimeError:
+            return False
+        return True
 
     def _done(self) -> None:
         if self.future is not None and not self.future.done():  # (cancelled: the waiter gives the worker back)
@@ -431,7 +434,8 @@ class QueryPool:
             waiter = self._line.popleft()
             waiter.worker = worker
             self._busy.add(worker)
-        waiter.wake()
+        if not waiter.wake():
+            self._keep(worker)
 
     def _join_line(self, loop: asyncio.AbstractEventLoop | None) -> _Waiter:
         """A place in line; with a worker idle, its worker is there already."""

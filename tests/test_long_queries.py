@@ -147,6 +147,23 @@ def test_threads_and_the_event_loop_wait_in_one_line(loaded: EmbeddedStore) -> N
         pool.close()
 
 
+def test_a_worker_for_a_waiter_whose_loop_has_closed_goes_to_the_next(loaded: EmbeddedStore) -> None:
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        (worker,) = list(pool._idle)
+        held = pool._join_line(None).worker  # the only worker, taken
+        loop = asyncio.new_event_loop()
+        orphan = pool._join_line(loop)
+        loop.close()
+        waiting = pool._join_line(None)
+        assert held is worker and orphan.worker is None and len(pool._line) == 2
+        pool._release(worker)
+        assert waiting.event.is_set() and waiting.worker is worker and not pool._line
+    finally:
+        pool.close()
+
+
 def test_a_query_on_the_event_loop_gets_a_new_worker_while_a_long_one_holds_the_only_one(
         loaded: EmbeddedStore) -> None:
     pool = QueryPool(loaded, 1, extra=1)

@@ -57,7 +57,8 @@ class Fairness:
         state = self._clients.setdefault(client, _Client())
         try:
             self._within_budget(state)
-            await self._slot(state)
+            if await self._slot(state):
+                self._recheck(state)  # the queries it waited behind were charged meanwhile
         except BaseException:
             self._forget_if_idle(client, state)
             raise
@@ -74,12 +75,12 @@ class Fairness:
             self._release(state)
             self._forget_if_idle(client, state)
 
-    async def _slot(self, state: _Client) -> None:
+    async def _slot(self, state: _Client) -> bool:
         """Take one of the client's slots, waiting in line for one if all are taken (a slot freed goes to the first
-        in line, so none is taken twice)."""
+        in line, so none is taken twice); whether it waited."""
         if not self.max_queries or (state.running < self.max_queries and not state.waiting):
             state.running += 1
-            return
+            return False
         if not self.wait or len(state.waiting) >= self.max_queries * LINE_PER_SLOT:
             raise TooManyRequestsError(f"at most {self.max_queries} queries at once per client; wait for one to end",
                                        {"Retry-After": "1"})
@@ -94,6 +95,15 @@ class Fairness:
             self._leave(state, handed)
             raise TooManyRequestsError(f"at most {self.max_queries} queries at once per client, and "
                                        f"{self.wait:g} s passed before one ended", {"Retry-After": "1"})
+        return True
+
+    def _recheck(self, state: _Client) -> None:
+        """The budget again, for a query that holds a slot: over it, the slot goes to the next in line."""
+        try:
+            self._within_budget(state)
+        except TooManyRequestsError:
+            self._release(state)
+            raise
 
     def _leave(self, state: _Client, handed: asyncio.Future[None]) -> None:
         """Leave the line; or give back the slot handed over meanwhile."""

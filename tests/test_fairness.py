@@ -97,6 +97,36 @@ def test_a_wait_in_line_ends_in_429_at_its_limit_and_the_line_has_an_end() -> No
     asyncio.run(queries())
 
 
+def test_a_query_that_waited_in_line_is_checked_against_the_budget_its_elders_spent() -> None:
+    async def queries() -> None:
+        fairness = Fairness(max_queries=1, budget=5, window=60, wait=30, clock=Clock())
+        first_runs, first_may_end = asyncio.Event(), asyncio.Event()
+        ran: list[str] = []
+
+        async def first() -> None:
+            async with fairness.turn("a") as turn:
+                first_runs.set()
+                await first_may_end.wait()
+                turn.seconds = 6  # over the budget, which was untouched when the second came
+
+        async def second() -> None:
+            async with fairness.turn("a"):
+                ran.append("second")
+
+        running = asyncio.create_task(first())
+        await first_runs.wait()
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.05)
+        first_may_end.set()
+        await running
+        with pytest.raises(TooManyRequestsError) as refused:
+            await waiting
+        assert ran == [] and "Retry-After" in refused.value.headers
+        state = fairness._clients["a"]
+        assert state.running == 0 and not state.waiting, "the refused query gave its slot back"
+    asyncio.run(queries())
+
+
 def test_a_client_over_its_budget_is_told_when_enough_of_it_frees() -> None:
     async def queries() -> None:
         clock = Clock()

@@ -459,13 +459,14 @@ class QueryPool:
             if not (grow or past):
                 return None
             self._line.remove(waiter)
-            if grow:
+            if not past:
                 self._live += 1
                 return _GROW
         raise QueryTimeoutError(f"every query worker stayed busy for the whole time limit of {timeout:g} s")
 
     def _leave_line(self, waiter: _Waiter) -> None:
-        """A waiter gives up (its request went away): out of the line, or the worker it was given back."""
+        """A waiter gives up (its request went away, its thread was interrupted): out of the line, or the worker it
+        was given back."""
         with self._count_lock:
             if waiter.worker is None:
                 self._line.remove(waiter)
@@ -477,7 +478,11 @@ class QueryPool:
         than `size`)."""
         waiter = self._join_line(None)
         while waiter.worker is None:
-            waiter.event.wait(max(min(deadline - time.monotonic(), ACQUIRE_STEP), 0))
+            try:
+                waiter.event.wait(max(min(deadline - time.monotonic(), ACQUIRE_STEP), 0))
+            except BaseException:
+                self._leave_line(waiter)
+                raise
             got = self._after_step(waiter, deadline, timeout)
             if got is _GROW:
                 return self._spawn(busy=True)

@@ -11,6 +11,7 @@ import pytest
 import uvloop
 
 from graph import EmbeddedStore, Job, QueryPool, QueryTimeoutError, load_default
+from graph.pool import _Waiter
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SHORT = "ASK { <https://w3id.org/ecrn/id/region/masovia> ?p ?o }"
@@ -160,6 +161,32 @@ def test_a_worker_for_a_waiter_whose_loop_has_closed_goes_to_the_next(loaded: Em
         assert held is worker and orphan.worker is None and len(pool._line) == 2
         pool._release(worker)
         assert waiting.event.is_set() and waiting.worker is worker and not pool._line
+    finally:
+        pool.close()
+
+
+def test_a_thread_interrupted_in_line_leaves_it(loaded: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Interrupted(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            raise KeyboardInterrupt
+
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        held = pool._join_line(None).worker  # the only worker, taken
+        made = _Waiter.__init__
+
+        def interrupted(waiter: _Waiter, loop: asyncio.AbstractEventLoop | None) -> None:
+            made(waiter, loop)
+            waiter.event = Interrupted()
+
+        monkeypatch.setattr(_Waiter, "__init__", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            pool.execute(job(SHORT), 10)
+        assert not pool._line, "the interrupted query left the line"
+        assert held is not None
+        pool._release(held)
+        assert len(pool._idle) == 1 and not pool._busy
     finally:
         pool.close()
 

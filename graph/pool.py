@@ -285,8 +285,8 @@ class _Worker:
 
 
 class _Waiter:
-    """A query in line for a worker: a thread waits for `event`, the event loop for `future`; `worker` is the one
-    handed over (set under the pool's lock, before either is set)."""
+    """A query in line for a worker: a thread waits for `event`, the event loop (`loop`) for `future`; `worker` is
+    the one handed over (set under the pool's lock, before either is set). Made only for a query that must wait."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self.loop = loop
@@ -437,15 +437,15 @@ class QueryPool:
         if not waiter.wake():
             self._keep(worker)
 
-    def _join_line(self, loop: asyncio.AbstractEventLoop | None) -> _Waiter:
-        """A place in line; with a worker idle, its worker is there already."""
-        waiter = _Waiter(loop)
+    def _join_line(self, loop: asyncio.AbstractEventLoop | None) -> _Worker | _Waiter:
+        """An idle worker, or else a place in line."""
         with self._count_lock:
             if self._idle:
-                waiter.worker = self._idle.popleft()
-                self._busy.add(waiter.worker)
-            else:
-                self._line.append(waiter)
+                worker = self._idle.popleft()
+                self._busy.add(worker)
+                return worker
+            waiter = _Waiter(loop)
+            self._line.append(waiter)
         return waiter
 
     def _after_step(self, waiter: _Waiter, deadline: float, timeout: float) -> _Worker | object | None:
@@ -477,6 +477,8 @@ class QueryPool:
         """A worker: the first to come idle; or, when long queries hold every worker, a new one (up to `extra` more
         than `size`)."""
         waiter = self._join_line(None)
+        if isinstance(waiter, _Worker):
+            return waiter
         while waiter.worker is None:
             try:
                 waiter.event.wait(max(min(deadline - time.monotonic(), ACQUIRE_STEP), 0))
@@ -494,6 +496,8 @@ class QueryPool:
     async def _aacquire(self, deadline: float, timeout: float) -> _Worker:
         """`_acquire` awaited on the event loop; a new worker is started in a thread."""
         waiter = self._join_line(asyncio.get_running_loop())
+        if isinstance(waiter, _Worker):
+            return waiter
         while waiter.worker is None:
             assert waiter.future is not None
             try:

@@ -11,7 +11,7 @@ import pytest
 import uvloop
 
 from graph import EmbeddedStore, Job, QueryPool, QueryTimeoutError, load_default
-from graph.pool import _Waiter
+from graph.pool import _Waiter, _Worker
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SHORT = "ASK { <https://w3id.org/ecrn/id/region/masovia> ?p ?o }"
@@ -153,11 +153,12 @@ def test_a_worker_for_a_waiter_whose_loop_has_closed_goes_to_the_next(loaded: Em
     pool.start()
     try:
         (worker,) = list(pool._idle)
-        held = pool._join_line(None).worker  # the only worker, taken
+        held = pool._join_line(None)  # the only worker, taken
         loop = asyncio.new_event_loop()
         orphan = pool._join_line(loop)
         loop.close()
         waiting = pool._join_line(None)
+        assert isinstance(orphan, _Waiter) and isinstance(waiting, _Waiter)
         assert held is worker and orphan.worker is None and len(pool._line) == 2
         pool._release(worker)
         assert waiting.event.is_set() and waiting.worker is worker and not pool._line
@@ -173,7 +174,7 @@ def test_a_thread_interrupted_in_line_leaves_it(loaded: EmbeddedStore, monkeypat
     pool = QueryPool(loaded, 1)
     pool.start()
     try:
-        held = pool._join_line(None).worker  # the only worker, taken
+        held = pool._join_line(None)  # the only worker, taken
         made = _Waiter.__init__
 
         def interrupted(waiter: _Waiter, loop: asyncio.AbstractEventLoop | None) -> None:
@@ -184,7 +185,7 @@ def test_a_thread_interrupted_in_line_leaves_it(loaded: EmbeddedStore, monkeypat
         with pytest.raises(KeyboardInterrupt):
             pool.execute(job(SHORT), 10)
         assert not pool._line, "the interrupted query left the line"
-        assert held is not None
+        assert isinstance(held, _Worker)
         pool._release(held)
         assert len(pool._idle) == 1 and not pool._busy
     finally:

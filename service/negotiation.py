@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -68,7 +69,14 @@ def parse_accept(header: str | None) -> list[MediaRange]:
 
 
 def choose(accept: str | None, kind: str) -> tuple[str, str] | None:
-    """The (format name, media type) to answer a `kind` result with, or None when nothing fits (406)."""
+    """The (format name, media type) to answer a `kind` result with, or None when nothing fits (406). A client
+    sends the same Accept header with each request: the choice for a short one is remembered."""
+    if accept is not None and len(accept) > _REMEMBERED_ACCEPT:
+        return _choose(accept, kind)
+    return _remembered(accept, kind)
+
+
+def _choose(accept: str | None, kind: str) -> tuple[str, str] | None:
     table = TABLES[kind]
     for media_range in parse_accept(accept):
         if media_range.q == 0:
@@ -77,6 +85,10 @@ def choose(accept: str | None, kind: str) -> tuple[str, str] | None:
             if media_range.matches(media_type) and not _refused(accept, media_type):
                 return fmt, media_type
     return None
+
+
+_REMEMBERED_ACCEPT = 512  # characters
+_remembered = functools.lru_cache(maxsize=256)(_choose)
 
 
 # Names clients put in a `format` parameter (SPARQLWrapper, Virtuoso, Fuseki styles), per kind of result.

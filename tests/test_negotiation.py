@@ -55,3 +55,13 @@ def test_accept_ranges_are_ordered_by_quality_then_position() -> None:
 ])
 def test_format_parameter_accepts_names_and_media_types(fmt: str, kind: str, expected: object) -> None:
     assert by_format(fmt, kind) == expected
+
+
+def test_a_long_accept_header_is_chosen_for_but_not_remembered() -> None:
+    from service.negotiation import _remembered
+
+    long = ", ".join(f"application/x-unknown-{n};q=0.9" for n in range(30)) + ", text/csv"
+    assert len(long) > 512
+    _remembered.cache_clear()
+    assert choose(long, "select") == ("csv", "text/csv") == choose("text/csv", "select")
+    assert _remembered.cache_info().currsize == 1  # the short one only

@@ -198,8 +198,9 @@ class QueryResult:
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
-        """Read the answer. A failure lets go of the engine's result in the reading thread: an error dropped on
-        another thread would take it along, and pyo3 leaks an object dropped on a thread not its own."""
+        """Read the answer, once. The engine's result is let go of in the reading thread, whatever happens: pyo3
+        leaks an object dropped on a thread not its own (a result held in a reference cycle is dropped by whichever
+        thread collects the garbage)."""
         try:
             with _engine_errors(self._label):
                 try:
@@ -208,10 +209,8 @@ class QueryResult:
                     if self._failure is None:
                         raise
                     raise self._failure(error) from None
-        except BaseException:
-            self._raw = None
-            raise
         finally:
+            self._raw = None
             if self._done:
                 self._done()
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -216,4 +217,36 @@ def test_an_answer_that_breaks_off_leaves_nothing_to_drop_on_another_thread(quer
         sys.unraisablehook = hook
         server.shutdown()
         server.server_close()
+    assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]
+
+
+READS = {"capped": lambda r: r.capped("json", 100), "native csv": lambda r: r.capped("csv", 100),
+         "rows": lambda r: r.rows(), "serialize": lambda r: r.serialize("json"),
+         "solutions": lambda r: list(r.solutions())}
+
+
+@pytest.mark.parametrize("read", READS.values(), ids=READS.keys())
+def test_an_answer_read_to_its_end_leaves_nothing_to_drop_on_another_thread(read: Any) -> None:
+    """An answer may outlive the thread that read it (held in a reference cycle, it is dropped by whichever thread
+    collects the garbage): it must hold none of the engine's objects by then."""
+    store = EmbeddedStore()
+    store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    kept: list[object] = []
+
+    def answer() -> None:
+        result = store.query("SELECT ?s WHERE { ?s ?p ?o }")
+        read(result)
+        kept.append(result)
+
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        reader = threading.Thread(target=answer)
+        reader.start()
+        reader.join()
+        assert len(kept) == 1
+        kept.clear()  # dropped here, on the main thread
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
     assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -204,17 +205,15 @@ def test_an_answer_that_breaks_off_leaves_nothing_to_drop_on_another_thread(quer
         except Exception as error:
             raised.append(error)
 
-    unraisable: list[object] = []
-    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
     try:
-        reader = threading.Thread(target=read)
-        reader.start()
-        reader.join()
-        assert raised and "could not be read" in str(raised[0]), raised
-        raised.clear()
-        gc.collect()
+        with _unraisable() as unraisable:
+            reader = threading.Thread(target=read)
+            reader.start()
+            reader.join()
+            assert raised and "could not be read" in str(raised[0]), raised
+            raised.clear()
+            gc.collect()
     finally:
-        sys.unraisablehook = hook
         server.shutdown()
         server.server_close()
     assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]
@@ -238,15 +237,23 @@ def test_an_answer_read_to_its_end_leaves_nothing_to_drop_on_another_thread(read
         read(result)
         kept.append(result)
 
-    unraisable: list[object] = []
-    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
-    try:
+    with _unraisable() as unraisable:
         reader = threading.Thread(target=answer)
         reader.start()
         reader.join()
         assert len(kept) == 1
         kept.clear()  # dropped here, on the main thread
         gc.collect()
+    assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]
+
+
+@contextmanager
+def _unraisable() -> Iterator[list[object]]:
+    """What Python could not raise while the block ran (pyo3's warning for an object dropped on a thread not its
+    own, for one)."""
+    caught: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, caught.append
+    try:
+        yield caught
     finally:
         sys.unraisablehook = hook
-    assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]

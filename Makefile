@@ -24,12 +24,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-system:  ## Debian packages of the browser, diagram, federation and Virtuoso tests: Chromium, Graphviz, Node.js, Virtuoso (apt-get, as root)
-	@command -v chromium >/dev/null && command -v dot >/dev/null && command -v npm >/dev/null && command -v virtuoso-t >/dev/null || { \
+system:  ## Debian packages of the browser, diagram, federation, Virtuoso and allocator tests: Chromium, Graphviz, Node.js, Virtuoso, jemalloc (apt-get, as root)
+	@command -v chromium >/dev/null && command -v dot >/dev/null && command -v npm >/dev/null && command -v virtuoso-t >/dev/null \
+	  && $(PYTHON) -c 'import ctypes.util, sys; sys.exit(not ctypes.util.find_library("jemalloc"))' || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz virtuoso-opensource \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz virtuoso-opensource libjemalloc2 \
 	      $$(command -v npm >/dev/null || echo nodejs npm); \
-	  else echo "note: without chromium, graphviz, npm and virtuoso-t (sudo apt-get install chromium graphviz nodejs npm virtuoso-opensource) some tests skip"; fi; }
+	  else echo "note: without chromium, graphviz, npm, virtuoso-t and jemalloc (sudo apt-get install chromium graphviz nodejs npm virtuoso-opensource libjemalloc2) some tests skip"; fi; }
 
 comunica: system  ## Comunica 4 (npm registry) in var/comunica, for the federation test
 	@command -v npm >/dev/null || { echo "note: without npm the Comunica test skips"; exit 0; }; \

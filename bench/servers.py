@@ -284,7 +284,13 @@ class EcrnKg(Server):
                    f"http://{HOST}:{port}/sparql")
         said = self.procs.log_tail(f"{self.name}-load", 1)
         return Started(f"http://{HOST}:{port}/sparql", seconds, rss,
-                       note=f"commit {ecrn_kg_version()}; load said: {said}")
+                       note=f"commit {ecrn_kg_version()}; {self.malloc()}; load said: {said}")
+
+    def malloc(self) -> str:
+        """Which malloc the serving process runs with (ECRN_ALLOCATOR), read from its memory map."""
+        assert self.proc is not None
+        mapped = "libjemalloc" in Path(f"/proc/{self.proc.pid}/maps").read_text()
+        return "malloc: jemalloc (preloaded)" if mapped else "malloc: the C library's"
 
 
 class EcrnKgNoCache(EcrnKg):
@@ -305,7 +311,8 @@ class EcrnKgMemory(EcrnKg):
         started = time.perf_counter()
         self.serve_data(data, port, self.env, self.workers)
         return Started(f"http://{HOST}:{port}/sparql", time.perf_counter() - started,
-                       note=f"commit {ecrn_kg_version()}; load time includes start-up and loading the ChemClust graph")
+                       note=f"commit {ecrn_kg_version()}; {self.malloc()}; load time includes start-up and loading "
+                            "the ChemClust graph")
 
     def serve_data(self, data: Path | None, port: int, env: dict[str, str], workers: int) -> None:
         """`ecrn-kg serve [--data FILE --no-validate] [--workers N]`; return when every worker has started."""
@@ -326,6 +333,12 @@ class EcrnKgMemory(EcrnKg):
                 return
             time.sleep(0.2)
         raise ServerError(f"{label}: not all {workers} workers started within {self.timeout:.0f} s")
+
+
+class EcrnKgMemorySystemMalloc(EcrnKgMemory):
+    name = "ecrn-kg-mem-malloc"
+    notes = "the same with ECRN_ALLOCATOR=system: the C library's malloc, not jemalloc"
+    env = {**EcrnKgMemory.env, "ECRN_ALLOCATOR": "system"}  # noqa: RUF012
 
 
 class EcrnKgMemoryW4(EcrnKgMemory):
@@ -466,8 +479,8 @@ class EcrnKgRemoteW4(EcrnKgRemote):
 
 
 SERVERS: dict[str, type[Server]] = {
-    s.name: s for s in (EcrnKg, EcrnKgNoCache, EcrnKgMemory, OxigraphMemory, OxigraphMemorySame, OxigraphDisk,
-                        RdflibEndpoint, EcrnKgMemoryW4, EcrnKgRemote, EcrnKgRemoteW4)}
+    s.name: s for s in (EcrnKg, EcrnKgNoCache, EcrnKgMemory, EcrnKgMemorySystemMalloc, OxigraphMemory,
+                        OxigraphMemorySame, OxigraphDisk, RdflibEndpoint, EcrnKgMemoryW4, EcrnKgRemote, EcrnKgRemoteW4)}
 DEFAULT_SERVERS = ("ecrn-kg", "ecrn-kg-nocache", "ecrn-kg-mem", "oxigraph-mem", "oxigraph-disk", "rdflib-endpoint")
 
 

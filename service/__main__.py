@@ -25,6 +25,7 @@ from graph import (
 )
 from graph import harvest as harvesting
 from graph.load import default_files, prepare
+from service import allocator
 from service.backend import Backend, remote_store
 from service.settings import Settings
 
@@ -95,6 +96,11 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
     from service.telemetry import log_config
 
     settings = _settings(store)
+    try:
+        allocator.preload(settings.allocator)
+    except allocator.AllocatorError as problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
     if data:
         settings = settings.model_copy(update={"data_files": data, "validate_data_files": validate})
     options: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port, "access_log": False,

@@ -1,0 +1,41 @@
+"""The memory allocator `ecrn-kg serve` runs with: jemalloc, preloaded, where it is installed.
+
+The query engine allocates for every step of a query; with jemalloc in place of the C library's malloc the
+service answers a quarter more queries (bench/README, "The allocator"). A process cannot change its allocator
+once started, so `serve` starts itself again with `LD_PRELOAD` set, before it loads anything; the query
+workers it forks inherit the allocator.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from ctypes.util import find_library
+from typing import Literal
+
+Allocator = Literal["auto", "jemalloc", "system"]
+
+
+class AllocatorError(Exception):
+    """The configured allocator is not installed."""
+
+
+def library(choice: Allocator) -> str | None:
+    """The library to preload for `choice`, or None for the C library's own malloc."""
+    if choice == "system":
+        return None
+    found = find_library("jemalloc")
+    if found is None and choice == "jemalloc":
+        raise AllocatorError("ECRN_ALLOCATOR=jemalloc, but jemalloc is not installed "
+                             "(Debian: apt-get install libjemalloc2)")
+    return found
+
+
+def preload(choice: Allocator) -> None:
+    """Start this command again with the allocator preloaded, unless it is preloaded already (or the system's)."""
+    lib = library(choice)
+    preloaded = os.environ.get("LD_PRELOAD", "")
+    if lib is None or lib in preloaded.split(":"):
+        return
+    env = {**os.environ, "LD_PRELOAD": f"{lib}:{preloaded}" if preloaded else lib}
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)

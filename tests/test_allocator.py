@@ -1,0 +1,106 @@
+"""`ecrn-kg serve` runs with jemalloc where it is installed, and so do its query workers; `system` keeps malloc.
+
+Without jemalloc these tests skip, unless ECRN_REQUIRE_JEMALLOC is set (CI sets it; `make system` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from ctypes.util import find_library
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service import allocator
+from tests.oxigraph_server import free_port
+
+JEMALLOC = find_library("jemalloc")
+if JEMALLOC is None and os.environ.get("ECRN_REQUIRE_JEMALLOC"):
+    raise RuntimeError("ECRN_REQUIRE_JEMALLOC is set but jemalloc is not installed "
+                       "(Debian: apt-get install libjemalloc2)")
+needs_jemalloc = pytest.mark.skipif(JEMALLOC is None, reason="jemalloc is not installed (apt-get install libjemalloc2)")
+
+
+@contextmanager
+def serving(**env: str) -> Iterator[tuple[int, str]]:
+    """A real `ecrn-kg serve` with one query worker and `env` added; its pid and SPARQL endpoint."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ECRN_") and k != "LD_PRELOAD"}
+    server = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port)],
+                              env={**environ, "ECRN_QUERY_WORKERS": "1", **env},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/sparql"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.2)
+        yield server.pid, url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+def maps_jemalloc(pid: int) -> bool:
+    return "libjemalloc" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def preloaded(pid: int) -> str | None:
+    for entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+        if entry.startswith(b"LD_PRELOAD="):
+            return entry.split(b"=", 1)[1].decode()
+    return None
+
+
+def answers(url: str) -> bool:
+    ask = "ASK { ?region a <https://w3id.org/ecrn/def/Region> }"
+    return bool(httpx.get(url, params={"query": ask}, headers={"Accept": "application/sparql-results+json"},
+                          timeout=30).json()["boolean"])
+
+
+@needs_jemalloc
+@pytest.mark.parametrize("choice", ["auto", "jemalloc"])
+def test_serve_and_its_query_workers_run_with_jemalloc(choice: str) -> None:
+    with serving(ECRN_ALLOCATOR=choice) as (pid, url):
+        assert answers(url)
+        workers = children(pid)
+        assert workers, "the server forked no query worker"
+        assert maps_jemalloc(pid) and all(maps_jemalloc(worker) for worker in workers)
+        assert preloaded(pid) == JEMALLOC
+
+
+@needs_jemalloc
+def test_serve_started_with_jemalloc_preloaded_does_not_preload_it_again() -> None:
+    with serving(ECRN_ALLOCATOR="auto", LD_PRELOAD=str(JEMALLOC)) as (pid, url):
+        assert answers(url) and maps_jemalloc(pid)
+        assert preloaded(pid) == JEMALLOC
+
+
+def test_system_keeps_the_c_library_malloc() -> None:
+    with serving(ECRN_ALLOCATOR="system") as (pid, url):
+        assert answers(url)
+        assert not maps_jemalloc(pid) and not any(maps_jemalloc(worker) for worker in children(pid))
+        assert preloaded(pid) is None
+
+
+def test_jemalloc_asked_for_but_not_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(allocator, "find_library", lambda name: None)  # no way to uninstall it for one test
+    with pytest.raises(allocator.AllocatorError, match=r"apt-get install libjemalloc2"):
+        allocator.library("jemalloc")
+    assert allocator.library("auto") is None and allocator.library("system") is None

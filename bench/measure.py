@@ -51,6 +51,15 @@ class Drive:
         return 1000 * ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
+def pooled(drives: list[Drive]) -> Drive:
+    """Several drives of one server as one: every latency, the summed wall and CPU times, the first error."""
+    cpu = [d.server_cpu for d in drives]
+    return Drive(drives[0].clients if drives else 0, latencies=[t for d in drives for t in d.latencies],
+                 wall=sum(d.wall for d in drives), client_cpu=sum(d.client_cpu for d in drives),
+                 server_cpu=None if None in cpu else sum(c for c in cpu if c is not None),
+                 error=next((d.error for d in drives if d.error), None))
+
+
 def send(client: httpx.Client, url: str, query: str) -> tuple[float, bytes]:
     """POST one query; return its latency (to the last byte of the body) and the body."""
     started = time.perf_counter()

@@ -117,7 +117,10 @@ def render(run: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [f"== {run['size']}: {run['file']} ({run['file_triples']:,} triples, {run['file_mb']:.1f} MiB)",
              "", server_table(run), "", class_table(run, args.clients), "",
              f"requests per class: {', '.join(f'{k} {v} x clients' for k, v in repeats.items())}; "
-             f"at most {args.budget:g} s per class and client count; 'mix' interleaves all classes.",
+             f"at most {args.budget:g} s per class and client count; 'mix' interleaves all classes."
+             + (f" The servers ran side by side: each class and client count driven {args.rounds} times per server, "
+                "the servers in turn (reversed every other round); figures pool the drives." if args.rounds > 1
+                else ""),
              "rows: of the first parameter set; * = differs from oxigraph-mem (ecrn-kg's default graph is the union "
              "of the data, the ontology and its RDFS entailments). ! = the drive stopped on an error (below).",
              "server RSS: sum of the peak RSS (VmHWM) of the server's processes (ecrn-kg: main process and query "

@@ -35,7 +35,7 @@ def preload(choice: Allocator) -> None:
     """Start this command again with the allocator preloaded, unless it is preloaded already (or the system's)."""
     lib = library(choice)
     preloaded = os.environ.get("LD_PRELOAD", "")
-    if lib is None or lib in preloaded.split(":"):
+    if lib is None or lib in preloaded.replace(" ", ":").split(":"):  # ld.so takes either separator
         return
     env = {**os.environ, "LD_PRELOAD": f"{lib}:{preloaded}" if preloaded else lib}
     os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)

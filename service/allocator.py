@@ -1,9 +1,9 @@
 """The memory allocator `ecrn-kg serve` runs with: jemalloc, preloaded, where it is installed.
 
-The query engine allocates for every step of a query; with jemalloc in place of the C library's malloc the
-service answers a quarter more queries (bench/README, "The allocator"). A process cannot change its allocator
-once started, so `serve` starts itself again with `LD_PRELOAD` set, before it loads anything; the query
-workers it forks inherit the allocator.
+The query engine allocates at every step of a query; with jemalloc in place of the C library's malloc the
+service answers about a quarter more queries on a million triples (bench/README, "jemalloc, and the servers side
+by side"). A process cannot change its allocator once started, so `serve` starts itself again with `LD_PRELOAD`
+set, before it loads anything; the query workers it forks inherit the allocator.
 """
 
 from __future__ import annotations

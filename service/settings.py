@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     query_timeout: float = Field(30.0, gt=0, description="Time limit of a query in seconds; a client may lower it.")
     query_workers: int = Field(2, ge=1, description="Worker processes that run queries (killed at the time limit).")
     allocator: Allocator = Field("auto", description="The malloc `ecrn-kg serve` runs with: jemalloc (auto: where "
-                                 "installed; ~25% more queries per second) or the system's.")
+                                 "installed; faster queries) or the C library's (system).")
     query_workers_extra: int = Field(4, ge=0, description="Workers added while long queries hold all the others.")
     row_cap: int = Field(10_000, ge=1, description="Most rows (or triples) a query answer holds; more is truncated.")
     max_nesting: int = Field(100, ge=1, description="Deepest bracket nesting a query or update may have.")

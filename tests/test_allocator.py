@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from ctypes.util import find_library
@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from service import allocator
-from tests.oxigraph_server import free_port
+from tests.oxigraph_server import answering, free_port, stop
 
 JEMALLOC = find_library("jemalloc")
 if JEMALLOC is None and os.environ.get("ECRN_REQUIRE_JEMALLOC"):
@@ -32,24 +32,20 @@ def serving(**env: str) -> Iterator[tuple[int, str]]:
     """A real `ecrn-kg serve` with one query worker and `env` added; its pid and SPARQL endpoint."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ECRN_") and k != "LD_PRELOAD"}
-    server = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port)],
-                              env={**environ, "ECRN_QUERY_WORKERS": "1", **env},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/sparql"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-            time.sleep(0.2)
-        yield server.pid, url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with tempfile.TemporaryFile() as said:
+        server = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port)],
+                                  env={**environ, "ECRN_QUERY_WORKERS": "1", **env},
+                                  stdout=subprocess.DEVNULL, stderr=said)
+        def told() -> str:
+            said.seek(0)
+            return said.read().decode(errors="replace")
+
+        try:
+            url = f"http://127.0.0.1:{port}/sparql"
+            answering(server, url, 60, told)
+            yield server.pid, url
+        finally:
+            stop(server)
 
 
 def children(pid: int) -> list[int]:

@@ -24,6 +24,12 @@ group pattern (`{`, as in EXISTS): those get no class, because a copy would repe
 unrewritten, and nested copies would grow the text geometrically; the keys after the 32nd of a clause (see
 _MAX_CLASSES).
 
+A key needs no class when it is a variable every answer binds to an IRI or blank node (or leaves unbound), and the
+top-level ORDER BY of a SELECT gives none to such keys: variables that are the subject of a plain triple pattern (one
+IRI or variable as predicate, no path but `+`) directly in the top-level group, and never the target of an `AS`.
+Every solution of that group binds them to a subject, and nothing after it can rebind them. Most sorts are by such
+keys (`ORDER BY ?practice`), and the class costs the engine a fifth of a sorted query's time.
+
 The rewrite only inserts text: before each condition `k`, `ASC(class(k)) ` or `DESC(class(k)) `, with the direction of
 `k`. Everything else stays byte-identical; a clause the lexer cannot follow is left as it is from there on. A class
 holds eight copies of its key and at most eight more bracket levels.
@@ -40,7 +46,8 @@ __all__ = ["sort_class", "total_order"]
 
 _MAYBE_ORDER = re.compile("order", re.IGNORECASE)
 _CLOSER = {"(": ")", "{": "}", "[": "]"}
-_CLAUSE_ENDS = {"LIMIT", "OFFSET", "VALUES"}  # VALUES (?a ?b) { … } would pass for a function call
+_CLAUSE_ENDS = {"LIMIT", "OFFSET", "VALUES"}
+_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}  # VALUES (?a ?b) { … } would pass for a function call
 # pyoxigraph 0.5.13 overflows its stack (SIGSEGV) on about 2,600 computed keys in one ORDER BY, where variables are
 # fine by the ten thousand: classes for a clause of variables must not take it there. Real clauses have a few keys.
 _MAX_CLASSES = 32  # per clause; the keys after these get none
@@ -81,23 +88,90 @@ def total_order(query: str) -> str:
         return query
     found = list(tokens(query))
     text = _Text(query, found, _partners(found))
+    nodes = _node_variables(text)
     inserts: dict[int, str] = {}
     for i in range(len(found) - 1):
         if found[i].keyword == "ORDER" and found[i + 1].keyword == "BY":
-            inserts.update(_class_keys(text, i + 2))
+            inserts.update(_class_keys(text, i + 2, nodes if found[i].depth == 0 else frozenset()))
     return _insert(query, inserts)
 
 
-def _class_keys(text: _Text, at: int) -> dict[int, str]:
-    """Offset in the query -> class key to insert there, for the conditions of the clause from found[at] on."""
+def _class_keys(text: _Text, at: int, nodes: frozenset[str]) -> dict[int, str]:
+    """Offset in the query -> class key to insert there, for the conditions of the clause from found[at] on; keys
+    that are one of `nodes` get none."""
     inserts: dict[int, str] = {}
     while len(inserts) < _MAX_CLASSES and at < len(text.found) and (condition := _condition(text, at)):
-        if condition.key and not any(t.text == "{" for t in text.found[condition.key[0]:condition.key[1]]):
+        if (condition.key and not any(t.text == "{" for t in text.found[condition.key[0]:condition.key[1]])
+                and _variable(text.found[condition.key[0]:condition.key[1] + 1]) not in nodes):
             first, last = text.found[condition.key[0]], text.found[condition.key[1]]
             key = text.query[first.start:last.start + len(last.text)]
             inserts[text.found[at].start] = f"{condition.direction}({sort_class(key)}) "
         at = condition.end + 1
     return inserts
+
+
+def _variable(key: list[Token]) -> str | None:
+    """The name of the variable that is the whole key (`?x`, `(?x)`), else None."""
+    inner = [t for t in key if t.kind not in ("open", "close")]
+    return inner[0].text[1:] if len(inner) == 1 and _is_variable(inner[0]) else None
+
+
+def _node_variables(text: _Text) -> frozenset[str]:
+    """Variables every answer of a SELECT binds to an IRI or blank node, or leaves unbound (see the module's doc)."""
+    found = text.found
+    form = next((i for i, t in enumerate(found) if t.depth == 0 and t.keyword in _FORMS), None)
+    if form is None or found[form].keyword != "SELECT":
+        return frozenset()
+    group = next((i for i in range(form, len(found)) if found[i].depth == 0 and found[i].text == "{"), None)
+    end = text.partners.get(group) if group is not None else None
+    if group is None or end is None:
+        return frozenset()
+    renamed = {found[i + 1].text[1:] for i in range(len(found) - 1)
+               if found[i].keyword == "AS" and _is_variable(found[i + 1])}
+    subjects = {found[i].text[1:] for i in range(group + 1, end)
+                if found[i].depth == 1 and _is_variable(found[i])
+                and (i - 1 == group or (found[i - 1].text in (".", "}", ")") and found[i - 1].depth == 1))
+                and _is_subject(found, i, end)}
+    return frozenset(subjects - renamed)
+
+
+def _is_subject(found: list[Token], at: int, end: int) -> bool:
+    """Whether the variable at found[at], starting a triples block, has a plain predicate in the block."""
+    verb = at + 1
+    for i in range(at + 1, end):
+        token = found[i]
+        if token.depth != 1:
+            continue
+        if i == verb and _plain_predicate(found, i):
+            return True
+        if token.text == ";":
+            verb = i + 1
+        elif token.text in (".", "{", "}") or _is_keyword(token):
+            return False
+    return False
+
+
+def _plain_predicate(found: list[Token], at: int) -> bool:
+    """One IRI, prefixed name, `a` or variable as predicate, followed by an object or by `+` and an object."""
+    predicate = found[at]
+    if predicate.kind not in ("word", "iri") or _is_keyword(predicate) or at + 1 >= len(found):
+        return False
+    after = at + 2 if found[at + 1].text == "+" else at + 1
+    return after < len(found) and _starts_object(found[after])
+
+
+def _starts_object(token: Token) -> bool:
+    return (token.kind in ("iri", "string") or token.text in ("(", "[") or token.text.isdigit()
+            or (token.kind == "word" and not _is_keyword(token)) or token.keyword in ("TRUE", "FALSE"))
+
+
+def _is_variable(token: Token) -> bool:
+    return token.kind == "word" and token.text[0] in "?$"
+
+
+def _is_keyword(token: Token) -> bool:
+    """A word that is neither a variable, a prefixed name nor `a`."""
+    return token.kind == "word" and token.text[0] not in "?$" and ":" not in token.text and token.text != "a"
 
 
 def _condition(text: _Text, at: int) -> _Condition | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _TOKENS = re.compile(
     r'''(?P<comment>\#[^\n]*)
@@ -20,16 +20,12 @@ _TOKENS = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: made for every token of every query, it must be cheap
     kind: str  # comment, string, iri, open, close, word, other
     text: str
     start: int
     depth: int  # bracket depth before this token
-
-    @property
-    def keyword(self) -> str:
-        return self.text.upper() if self.kind == "word" else ""
+    keyword: str  # the word in upper case; "" for the other kinds
 
 
 def tokens(text: str) -> Iterator[Token]:
@@ -41,6 +37,7 @@ def tokens(text: str) -> Iterator[Token]:
             continue
         if kind == "close":
             depth -= 1
-        yield Token(kind, match.group(), match.start(), depth)
+        value = match.group()
+        yield Token(kind, value, match.start(), depth, value.upper() if kind == "word" else "")
         if kind == "open":
             depth += 1

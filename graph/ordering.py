@@ -24,11 +24,12 @@ group pattern (`{`, as in EXISTS): those get no class, because a copy would repe
 unrewritten, and nested copies would grow the text geometrically; the keys after the 32nd of a clause (see
 _MAX_CLASSES).
 
-A key needs no class when it is a variable every answer binds to an IRI or blank node (or leaves unbound), and the
-top-level ORDER BY of a SELECT gives none to such keys: variables that are the subject of a plain triple pattern (one
-IRI or variable as predicate, no path but `+`) directly in the top-level group, and never the target of an `AS`.
-Every solution of that group binds them to a subject, and nothing after it can rebind them. Most sorts are by such
-keys (`ORDER BY ?practice`), and the class costs the engine a fifth of a sorted query's time.
+A key needs no class when it is a variable whose values all fall in one class (or are unbound), and the top-level
+ORDER BY of a SELECT gives none to such keys: variables that are the subject of a plain triple pattern (one IRI or
+variable as predicate, no path but `+`) directly in the top-level group, and never the target of an `AS` (every
+solution of that group binds them to a subject, and nothing after it can rebind them); and variables the SELECT
+clause binds, once, to `COUNT(…)` (integers). Most sorts are by such keys (`ORDER BY ?practice`, `DESC(?count)`),
+and the class costs the engine up to a fifth of a sorted query's time.
 
 The rewrite only inserts text: before each condition `k`, `ASC(class(k)) ` or `DESC(class(k)) `, with the direction of
 `k`. Everything else stays byte-identical; a clause the lexer cannot follow is left as it is from there on. A class
@@ -38,6 +39,7 @@ holds eight copies of its key and at most eight more bracket levels.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from graph.lexer import Token, tokens
@@ -88,21 +90,21 @@ def total_order(query: str) -> str:
         return query
     found = list(tokens(query))
     text = _Text(query, found, _partners(found))
-    nodes = _node_variables(text)
+    classless = _classless_variables(text)
     inserts: dict[int, str] = {}
     for i in range(len(found) - 1):
         if found[i].keyword == "ORDER" and found[i + 1].keyword == "BY":
-            inserts.update(_class_keys(text, i + 2, nodes if found[i].depth == 0 else frozenset()))
+            inserts.update(_class_keys(text, i + 2, classless if found[i].depth == 0 else frozenset()))
     return _insert(query, inserts)
 
 
-def _class_keys(text: _Text, at: int, nodes: frozenset[str]) -> dict[int, str]:
+def _class_keys(text: _Text, at: int, classless: frozenset[str]) -> dict[int, str]:
     """Offset in the query -> class key to insert there, for the conditions of the clause from found[at] on; keys
-    that are one of `nodes` get none."""
+    that are one of the `classless` variables get none."""
     inserts: dict[int, str] = {}
     while len(inserts) < _MAX_CLASSES and at < len(text.found) and (condition := _condition(text, at)):
         if (condition.key and not any(t.text == "{" for t in text.found[condition.key[0]:condition.key[1]])
-                and _variable(text.found[condition.key[0]:condition.key[1] + 1]) not in nodes):
+                and _variable(text.found[condition.key[0]:condition.key[1] + 1]) not in classless):
             first, last = text.found[condition.key[0]], text.found[condition.key[1]]
             key = text.query[first.start:last.start + len(last.text)]
             inserts[text.found[at].start] = f"{condition.direction}({sort_class(key)}) "
@@ -116,8 +118,8 @@ def _variable(key: list[Token]) -> str | None:
     return inner[0].text[1:] if len(inner) == 1 and _is_variable(inner[0]) else None
 
 
-def _node_variables(text: _Text) -> frozenset[str]:
-    """Variables every answer of a SELECT binds to an IRI or blank node, or leaves unbound (see the module's doc)."""
+def _classless_variables(text: _Text) -> frozenset[str]:
+    """Variables all of whose values in the answers of a SELECT fall in one class (see the module's doc)."""
     found = text.found
     form = next((i for i, t in enumerate(found) if t.depth == 0 and t.keyword in _FORMS), None)
     if form is None or found[form].keyword != "SELECT":
@@ -126,13 +128,27 @@ def _node_variables(text: _Text) -> frozenset[str]:
     end = text.partners.get(group) if group is not None else None
     if group is None or end is None:
         return frozenset()
-    renamed = {found[i + 1].text[1:] for i in range(len(found) - 1)
-               if found[i].keyword == "AS" and _is_variable(found[i + 1])}
+    renamed = Counter(found[i + 1].text[1:] for i in range(len(found) - 1)
+                      if found[i].keyword == "AS" and _is_variable(found[i + 1]))
     subjects = {found[i].text[1:] for i in range(group + 1, end)
                 if found[i].depth == 1 and _is_variable(found[i])
                 and (i - 1 == group or (found[i - 1].text in (".", "}", ")") and found[i - 1].depth == 1))
                 and _is_subject(found, i, end)}
-    return frozenset(subjects - renamed)
+    counts = {name for name in _counts(text, form, group) if renamed[name] == 1}
+    return frozenset(subjects - renamed.keys() | counts)
+
+
+def _counts(text: _Text, form: int, group: int) -> set[str]:
+    """The variables of `(COUNT(…) AS ?v)` in the SELECT clause between found[form] and found[group]."""
+    found, counted = text.found, set()
+    for opening in range(form + 1, group):
+        closing = text.partners.get(opening)
+        if found[opening].depth == 0 and found[opening].text == "(" and closing is not None and closing > opening + 4:
+            count, target, as_ = found[opening + 1], found[closing - 1], found[closing - 2]
+            if (count.keyword == "COUNT" and text.partners.get(opening + 2) == closing - 3 and as_.keyword == "AS"
+                    and _is_variable(target)):
+                counted.add(target.text[1:])
+    return counted
 
 
 def _is_subject(found: list[Token], at: int, end: int) -> bool:

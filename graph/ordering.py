@@ -48,8 +48,8 @@ __all__ = ["sort_class", "total_order"]
 
 _MAYBE_ORDER = re.compile("order", re.IGNORECASE)
 _CLOSER = {"(": ")", "{": "}", "[": "]"}
-_CLAUSE_ENDS = {"LIMIT", "OFFSET", "VALUES"}
-_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}  # VALUES (?a ?b) { … } would pass for a function call
+_CLAUSE_ENDS = {"LIMIT", "OFFSET", "VALUES"}  # VALUES (?a ?b) { … } would pass for a function call
+_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 # pyoxigraph 0.5.13 overflows its stack (SIGSEGV) on about 2,600 computed keys in one ORDER BY, where variables are
 # fine by the ten thousand: classes for a clause of variables must not take it there. Real clauses have a few keys.
 _MAX_CLASSES = 32  # per clause; the keys after these get none

@@ -76,7 +76,7 @@ def keyed(direction: str, key: str) -> str:
     return f"{direction}({sort_class(key)}) "
 
 
-Q = "SELECT * { { ?s ?p ?o } } "  # nested: a subject of the top-level group would need no class (see NODE_KEYS)
+Q = "SELECT * { { ?s ?p ?o } } "  # nested: a subject of the top-level group would need no class (see ONE_KIND_KEYS)
 TRIPLE_QUOTED = "STR('''ORDER BY ?o''')"
 REWRITES = [
     ("variable", Q + "ORDER BY ?o", Q + "ORDER BY " + keyed("ASC", "?o") + "?o"),
@@ -194,7 +194,7 @@ def test_classes_sort_in_the_sparql_order_of_kinds() -> None:
     assert kinds == sorted(kinds)
 
 
-NODE_KEYS = [  # (name, query, the keys of its top-level ORDER BY that keep a class)
+ONE_KIND_KEYS = [  # (name, query, the keys of its top-level ORDER BY that keep a class)
     ("subject", "SELECT * { ?s ?p ?o } ORDER BY ?s ?o", ["?o"]),
     ("subject in brackets, ASC and DESC", "SELECT * { ?s ?p ?o } ORDER BY ASC(?s) DESC($s) (?s)", []),
     ("subject by its second predicate", "SELECT * { ?s <urn:p>* <urn:t> ; a ?o } ORDER BY ?s", []),
@@ -220,9 +220,10 @@ NODE_KEYS = [  # (name, query, the keys of its top-level ORDER BY that keep a cl
 ]
 
 
-@pytest.mark.parametrize(("query", "classed"), [case[1:] for case in NODE_KEYS], ids=[case[0] for case in NODE_KEYS])
+@pytest.mark.parametrize(("query", "classed"), [case[1:] for case in ONE_KIND_KEYS],
+                         ids=[case[0] for case in ONE_KIND_KEYS])
 def test_top_level_keys_of_one_class_need_none(query: str, classed: list[str]) -> None:
-    """Variables that every answer binds to an IRI or blank node sort without a class: every other key keeps it."""
+    """Variables whose values are all of one kind (subjects, counts) sort without a class; every other key keeps it."""
     rewritten = total_order(query)
     assert [key for key in ("?s", "$s", "?o") if sort_class(key) in rewritten] == classed
     list(pyoxigraph.Store().query(rewritten))  # the engine takes it (a SyntaxError fails the test)

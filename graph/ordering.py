@@ -135,7 +135,7 @@ def _classless_variables(text: _Text) -> frozenset[str]:
                 and (i - 1 == group or (found[i - 1].text in (".", "}", ")") and found[i - 1].depth == 1))
                 and _is_subject(found, i, end)}
     counts = {name for name in _counts(text, form, group) if renamed[name] == 1}
-    return frozenset(subjects - renamed.keys() | counts)
+    return frozenset((subjects - renamed.keys()) | counts)
 
 
 def _counts(text: _Text, form: int, group: int) -> set[str]:

@@ -5,17 +5,19 @@ lexical form otherwise. That comparison is not transitive (9 < 10 by value, 10 <
 21 rows on Rust's sort notices and panics, which aborts the process. `total_order` puts a class key before each sort
 key. Inside one class the engine's comparison is a total order, and the classes keep the order of SPARQL 1.1 §15.1:
 
-    unbound (the class expression errs) < blank node or IRI "0" < numeric "1" < string "2"
-    < other literal "2 <datatype> <tz>" < triple term "3" (where the engine puts them)
+    unbound (the class expression errs) < blank node or IRI 100 < numeric 101 < string 102
+    < temporal 110 to 127 (by datatype, +1 with a timezone) < other literal "2 <datatype>" < triple term 300
 
 All numerics share a class, so they still sort by value across numeric types. Simple literals, xsd:string and
 language-tagged strings share the string class: the engine orders them by text, then datatype and tag, as before.
-Every other datatype is a class of its own, split by whether the value has a timezone (only temporal values get the
-flag). SPARQL leaves the order between literal kinds undefined, so grouping them is conforming.
+Every other datatype is a class of its own, the temporal ones split by whether the value has a timezone; ill-typed
+literals fall in "2 <datatype>". SPARQL leaves the order between literal kinds undefined, so grouping them is
+conforming.
 
-The class is compared in every comparison of the sort, and the engine compares short strings much faster than long
-ones, so the common classes are one character (sorting 20,000 strings: 46 ms without a class, 126 ms with the class
-"2 http://www.w3.org/2001/XMLSchema#string", 87 ms with "2").
+The class is computed for every row sorted and compared in every comparison, so the common classes are integers: the
+engine computes and compares those much faster than strings (sorting 20,000 dates: 21 ms without a class, 72 ms with
+the string classes of earlier versions, 48 ms with the integers). Integers and strings compare by their text in the
+engine, which is why the integers all have three digits and sort before "2 …", and 300 after it.
 
 Not covered: integers against floats or doubles near 2^24 and 2^53, where promotion rounds (giving floats a class of
 their own would break their order by value among numerics); triple terms whose components mix literal kinds; keys
@@ -33,7 +35,7 @@ and the class costs the engine up to a fifth of a sorted query's time.
 
 The rewrite only inserts text: before each condition `k`, `ASC(class(k)) ` or `DESC(class(k)) `, with the direction of
 `k`. Everything else stays byte-identical; a clause the lexer cannot follow is left as it is from there on. A class
-holds eight copies of its key and at most eight more bracket levels.
+holds seventeen copies of its key and at most fourteen more bracket levels.
 """
 
 from __future__ import annotations
@@ -54,14 +56,22 @@ _FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 # fine by the ten thousand: classes for a clause of variables must not take it there. Real clauses have a few keys.
 _MAX_CLASSES = 32  # per clause; the keys after these get none
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-# the datatypes whose values TZ reads (Virtuoso fails the whole query on TZ of any other value, where SPARQL errs)
-_TEMPORAL = ", ".join(f"<{_XSD}{t}>" for t in ("dateTime", "dateTimeStamp", "date", "time", "gYear", "gYearMonth",
-                                                "gMonth", "gMonthDay", "gDay"))
+# the datatypes whose values TZ reads, the common ones first: each is one more test in the class of the others
+_TEMPORAL = ("date", "dateTime", "gYear", "gYearMonth", "time", "dateTimeStamp", "gMonth", "gMonthDay", "gDay")
+
+
+def _temporal_class(key: str) -> str:
+    """110 + 2 * the datatype's place in _TEMPORAL, + 1 with a timezone; an error for other datatypes (1/0)."""
+    chain = "1/0"
+    for place, name in reversed(list(enumerate(_TEMPORAL))):
+        chain = f"IF(DATATYPE({key}) = <{_XSD}{name}>, {110 + 2 * place}, {chain})"
+    return f'{chain} + IF(TZ({key}) = "", 0, 1)'
+
+
 _CLASS = (
-    'IF(isLiteral({k}), IF(isNumeric({k}), "1", IF(LANG({k}) != "" || DATATYPE({k}) = <' + _XSD + 'string>, "2", '
-    'CONCAT("2 ", STR(DATATYPE({k})), '
-    'COALESCE(IF(DATATYPE({k}) IN (' + _TEMPORAL + '), IF(TZ({k}) = "", " -", " Z"), ""), "")))), '
-    'IF(isIRI({k}) || isBlank({k}), "0", "3"))'
+    'IF(isLiteral({k}), IF(isNumeric({k}), 101, IF(LANG({k}) != "" || DATATYPE({k}) = <' + _XSD + 'string>, 102, '
+    'COALESCE({temporal}, CONCAT("2 ", STR(DATATYPE({k})))))), '
+    'IF(isIRI({k}) || isBlank({k}), 100, 300))'
 )
 
 
@@ -81,7 +91,7 @@ class _Condition:
 
 def sort_class(key: str) -> str:
     """A SPARQL expression for the class of `key` (an expression text), whose values sort in SPARQL 1.1 order."""
-    return _CLASS.format(k=key)
+    return _CLASS.format(k=key, temporal=_temporal_class(key))
 
 
 def total_order(query: str) -> str:

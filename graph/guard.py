@@ -9,7 +9,7 @@ become USING clauses.
 from __future__ import annotations
 
 from graph.errors import QueryTooComplexError, RemoteAccessRefusedError, UpdateDatasetError
-from graph.lexer import Token, tokens
+from graph.lexer import Token, token_list, tokens
 from graph.store import is_iri
 
 _REMOTE = {"SERVICE", "LOAD"}
@@ -22,7 +22,7 @@ def check(text: str, max_depth: int, allowed_endpoints: frozenset[str]) -> froze
     expecting: str | None = None  # the keyword whose target comes next
     remote: set[str] = set()
     sorting, keys, previous = -1, 0, ""  # the depth of the ORDER BY clause being read, its keys so far
-    for token in tokens(text):
+    for token in token_list(text):
         if token.kind == "open" and token.depth + 1 > max_depth:
             raise QueryTooComplexError(f"brackets nest deeper than {max_depth} levels")
         if token.keyword == "BY" and previous == "ORDER":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import NamedTuple
 
 _TOKENS = re.compile(
@@ -41,3 +42,9 @@ def tokens(text: str) -> Iterator[Token]:
         yield Token(kind, value, match.start(), depth, value.upper() if kind == "word" else "")
         if kind == "open":
             depth += 1
+
+
+@lru_cache(maxsize=2)  # a query of 100 kB single-character tokens makes 16 MB of them
+def token_list(text: str) -> tuple[Token, ...]:
+    """All the tokens of a text, kept for the last two texts: the checks and the rewrite of a query each read them."""
+    return tuple(tokens(text))

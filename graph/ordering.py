@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graph.lexer import Token, tokens
+from graph.lexer import Token, token_list
 
 __all__ = ["sort_class", "total_order"]
 
@@ -78,7 +79,7 @@ _CLASS = (
 @dataclass(frozen=True)
 class _Text:
     query: str
-    found: list[Token]
+    found: Sequence[Token]
     partners: dict[int, int]  # index of an opening bracket -> index of the bracket that closes it
 
 
@@ -98,7 +99,7 @@ def total_order(query: str) -> str:
     """The query with a class key before each ORDER BY condition, at every level; unchanged without ORDER BY."""
     if not _MAYBE_ORDER.search(query):
         return query
-    found = list(tokens(query))
+    found = token_list(query)
     text = _Text(query, found, _partners(found))
     classless = _classless_variables(text)
     inserts: dict[int, str] = {}
@@ -122,7 +123,7 @@ def _class_keys(text: _Text, at: int, classless: frozenset[str]) -> dict[int, st
     return inserts
 
 
-def _variable(key: list[Token]) -> str | None:
+def _variable(key: Sequence[Token]) -> str | None:
     """The name of the variable that is the whole key (`?x`, `(?x)`), else None."""
     inner = [t for t in key if t.kind not in ("open", "close")]
     return inner[0].text[1:] if len(inner) == 1 and _is_variable(inner[0]) else None
@@ -161,7 +162,7 @@ def _counts(text: _Text, form: int, group: int) -> set[str]:
     return counted
 
 
-def _is_subject(found: list[Token], at: int, end: int) -> bool:
+def _is_subject(found: Sequence[Token], at: int, end: int) -> bool:
     """Whether the variable at found[at], starting a triples block, has a plain predicate in the block."""
     verb = at + 1
     for i in range(at + 1, end):
@@ -177,7 +178,7 @@ def _is_subject(found: list[Token], at: int, end: int) -> bool:
     return False
 
 
-def _plain_predicate(found: list[Token], at: int) -> bool:
+def _plain_predicate(found: Sequence[Token], at: int) -> bool:
     """One IRI, prefixed name, `a` or variable as predicate, followed by an object or by `+` and an object."""
     predicate = found[at]
     if predicate.kind not in ("word", "iri") or _is_keyword(predicate) or at + 1 >= len(found):
@@ -231,7 +232,7 @@ def _exists(text: _Text, at: int) -> _Condition | None:
     return _Condition("ASC", None, end) if end is not None else None
 
 
-def _partners(found: list[Token]) -> dict[int, int]:
+def _partners(found: Sequence[Token]) -> dict[int, int]:
     """Each opening bracket's closing one, in one pass; brackets closed by the wrong kind are left out."""
     partners: dict[int, int] = {}
     open_brackets: list[int] = []

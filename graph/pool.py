@@ -290,15 +290,16 @@ class _Waiter:
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self.loop = loop
-        self.event = threading.Event()
+        self.event = None if loop else threading.Event()
         self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
         self.worker: _Worker | None = None
 
     def wake(self) -> bool:
         """Tell the waiter its worker is there, from any thread; False if nobody waits any more (its loop closed)."""
-        if self.loop is None:
+        if self.event is not None:
             self.event.set()
             return True
+        assert self.loop is not None
         try:
             here = asyncio.get_running_loop() is self.loop
         except RuntimeError:
@@ -479,6 +480,7 @@ class QueryPool:
         waiter = self._join_line(None)
         if isinstance(waiter, _Worker):
             return waiter
+        assert waiter.event is not None
         while waiter.worker is None:
             try:
                 waiter.event.wait(max(min(deadline - time.monotonic(), ACQUIRE_STEP), 0))

@@ -28,6 +28,7 @@ from typing import Any
 import pyoxigraph
 import pytest
 
+from graph import guard, lexer
 from graph.ordering import sort_class, total_order
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -156,6 +157,22 @@ def test_class_expression_writes_xsd_in_full() -> None:
 def test_query_without_order_by_is_returned_as_it_is() -> None:
     query = "SELECT * { ?s ?p ?o }"
     assert total_order(query) is query
+
+
+def test_the_guard_and_the_rewrite_lex_a_query_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    lexed: list[str] = []
+    pattern = lexer._TOKENS
+
+    class Counting:
+        def finditer(self, text: str) -> Any:
+            lexed.append(text)
+            return pattern.finditer(text)
+
+    monkeypatch.setattr(lexer, "_TOKENS", Counting())
+    query = Q + f"ORDER BY ?o # {random.random()}"  # a text no earlier test lexed
+    guard.check(query, 100, frozenset())
+    assert total_order(query) != query
+    assert lexed == [query]
 
 
 CLASSES: list[tuple[str, int | str | None]] = [  # in the order of SPARQL 1.1 §15.1, triple terms last as the engine

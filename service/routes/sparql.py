@@ -17,9 +17,8 @@ from graph.store import is_iri
 from service import description, negotiation, query_page
 from service.answer_cache import AnswerCache, Cached, cacheable, etag_of
 from service.auth import require_writer
-from service.backend import Backend
+from service.backend import Backend, Pool
 from service.blocking import answer_response, run_blocking, run_query, stream_query
-from service.deps import PoolDep, SettingsDep, StoreDep
 from service.fairness import client_of
 from service.openapi import NOT_MODIFIED, answers
 from service.problems import NotAcceptableError, PayloadTooLargeError, ProblemError, UnsupportedMediaTypeError
@@ -55,7 +54,7 @@ ANSWERS = "Results (SELECT, ASK) or RDF (CONSTRUCT, DESCRIBE; without a query, t
             responses={200: answers(ANSWERS + "; the query page for browsers", *ANSWER_TYPES, "text/html"),
                        304: NOT_MODIFIED})
 async def sparql_get(
-    request: Request, pool: PoolDep, settings: SettingsDep,
+    request: Request,
     query: Annotated[str | None, Query(description="The SPARQL query.", examples=[EXAMPLE_QUERY])] = None,
     default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri", examples=[[EXAMPLE_GRAPH]],
                                                          description="Default graph of the dataset.")] = None,
@@ -66,6 +65,8 @@ async def sparql_get(
     timeout: Annotated[float | None, Query(description="A shorter time limit in seconds than the server's.",
                                            examples=[10])] = None,
 ) -> Response:
+    pool: Pool = request.app.state.pool  # not by Depends, as in sparql_post
+    settings: Settings = request.app.state.settings
     params = _url_params(request)
     if "update" in params:
         raise ProblemError("updates must be POSTed")
@@ -88,7 +89,11 @@ async def _service_description(request: Request, settings: Settings) -> Response
              openapi_extra=POST_BODY, response_class=Response,
              responses={200: answers(ANSWERS, *ANSWER_TYPES), 204: {"description": "The update was applied"},
                         304: NOT_MODIFIED})
-async def sparql_post(request: Request, pool: PoolDep, store: StoreDep, settings: SettingsDep) -> Response:
+async def sparql_post(request: Request) -> Response:
+    # the app's state read here, not by Depends: FastAPI solves each dependency anew for every request (10 to 20 µs)
+    pool: Pool = request.app.state.pool
+    store: Backend = request.app.state.store
+    settings: Settings = request.app.state.settings
     body = await request.body()
     if len(body) > settings.max_query_bytes:
         raise PayloadTooLargeError(f"the body has {len(body)} bytes; the limit is {settings.max_query_bytes}")
@@ -192,7 +197,7 @@ def _job(request: Request, settings: Settings, params: Params,
     return job, remote
 
 
-async def _page(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
+async def _page(request: Request, pool: Pool, settings: Settings, params: Params) -> Response:
     """The query page with the answer as a table, or with the error its problem response would give."""
     text = params["query"][0]
     try:
@@ -206,7 +211,7 @@ async def _page(request: Request, pool: PoolDep, settings: Settings, params: Par
     return query_page.answered(request, settings, text, answer)
 
 
-async def _query(request: Request, pool: PoolDep, settings: Settings, params: Params) -> Response:
+async def _query(request: Request, pool: Pool, settings: Settings, params: Params) -> Response:
     job, remote = _job(request, settings, params, _formats(request.headers.get("accept"), params))
     if not any(job.formats.values()):  # no kind of answer could be sent: say so before a worker runs the query
         raise NotAcceptableError("no acceptable format for any kind of result; offered: " +
@@ -246,7 +251,7 @@ async def _query(request: Request, pool: PoolDep, settings: Settings, params: Pa
     return answer_response(head, rest, negotiation.media_type_of(head.fmt), headers)
 
 
-async def _update(request: Request, pool: PoolDep, store: StoreDep, settings: Settings, params: Params) -> Response:
+async def _update(request: Request, pool: Pool, store: Backend, settings: Settings, params: Params) -> Response:
     require_writer(request, settings)
     text, _ = _text(params, "update", settings, store)
     update = guard.with_using(text, params.get("using-graph-uri", []), params.get("using-named-graph-uri", []))

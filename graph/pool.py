@@ -251,9 +251,10 @@ class _Worker:
                 return None
         return self._answer()
 
-    async def astart(self, job: Job, timeout: float) -> tuple[Answer, bool] | None:
-        """`start`, with the answer awaited on the event loop."""
-        self.conn.send(job)
+    async def astart(self, job: Job, timeout: float, sent: bool = False) -> tuple[Answer, bool] | None:
+        """`start`, with the answer awaited on the event loop; `sent`: the job was handed over with the worker."""
+        if not sent:
+            self.conn.send(job)
         if not await _readable(self.conn, max(min(timeout, LONG_QUERY), 0)):
             if timeout <= LONG_QUERY:
                 return None
@@ -286,13 +287,34 @@ class _Worker:
 
 class _Waiter:
     """A query in line for a worker: a thread waits for `event`, the event loop (`loop`) for `future`; `worker` is
-    the one handed over (set under the pool's lock, before either is set). Made only for a query that must wait."""
+    the one handed over (set under the pool's lock, before either is set). Made only for a query that must wait.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
+    A worker freed on the waiter's own event loop is sent the waiter's `job` at once (`sent`: when): the worker then
+    runs it while the event loop gets round to the waiter, instead of idling for those turns.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None, job: Job | None = None) -> None:
         self.loop = loop
+        self.job = job
+        self.sent: float | None = None
         self.event = None if loop else threading.Event()
         self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
         self.worker: _Worker | None = None
+
+    def send_job(self, worker: _Worker) -> None:
+        """Send the job to the worker handed over, when that happens on the waiter's event loop (a worker that
+        died idle is left to the waiter to find out)."""
+        if self.job is None or not self._on_loop():
+            return
+        with contextlib.suppress(OSError):
+            worker.conn.send(self.job)
+            self.sent = time.monotonic()
+
+    def _on_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            return False
 
     def wake(self) -> bool:
         """Tell the waiter its worker is there, from any thread; False if nobody waits any more (its loop closed)."""
@@ -300,11 +322,7 @@ class _Waiter:
             self.event.set()
             return True
         assert self.loop is not None
-        try:
-            here = asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            here = False
-        if here:
+        if self._on_loop():
             self._done()
             return True
         try:
@@ -435,17 +453,18 @@ class QueryPool:
             waiter = self._line.popleft()
             waiter.worker = worker
             self._busy.add(worker)
-        if not waiter.wake():
+        waiter.send_job(worker)
+        if not waiter.wake():  # (never for a waiter whose job was sent: its loop is running)
             self._keep(worker)
 
-    def _join_line(self, loop: asyncio.AbstractEventLoop | None) -> _Worker | _Waiter:
-        """An idle worker, or else a place in line."""
+    def _join_line(self, loop: asyncio.AbstractEventLoop | None, job: Job | None = None) -> _Worker | _Waiter:
+        """An idle worker, or else a place in line (for `job`, to be sent with the worker when it can)."""
         with self._count_lock:
             if self._idle:
                 worker = self._idle.popleft()
                 self._busy.add(worker)
                 return worker
-            waiter = _Waiter(loop)
+            waiter = _Waiter(loop, job)
             self._line.append(waiter)
         return waiter
 
@@ -467,12 +486,15 @@ class QueryPool:
 
     def _leave_line(self, waiter: _Waiter) -> None:
         """A waiter gives up (its request went away, its thread was interrupted): out of the line, or the worker it
-        was given back."""
+        was given back (replaced, when it is running the waiter's job)."""
         with self._count_lock:
             if waiter.worker is None:
                 self._line.remove(waiter)
                 return
-        self._keep(waiter.worker)
+        if waiter.sent is not None:
+            self._replace_soon(waiter.worker)
+        else:
+            self._keep(waiter.worker)
 
     def _acquire(self, deadline: float, timeout: float) -> _Worker:
         """A worker: the first to come idle; or, when long queries hold every worker, a new one (up to `extra` more
@@ -495,11 +517,12 @@ class QueryPool:
         assert waiter.worker is not None
         return waiter.worker
 
-    async def _aacquire(self, deadline: float, timeout: float) -> _Worker:
-        """`_acquire` awaited on the event loop; a new worker is started in a thread."""
-        waiter = self._join_line(asyncio.get_running_loop())
+    async def _aacquire(self, deadline: float, timeout: float, job: Job) -> tuple[_Worker, float | None]:
+        """`_acquire` awaited on the event loop, and when `job` was sent with the worker (None: it was not); a new
+        worker is started in a thread."""
+        waiter = self._join_line(asyncio.get_running_loop(), job)
         if isinstance(waiter, _Worker):
-            return waiter
+            return waiter, None
         while waiter.worker is None:
             assert waiter.future is not None
             try:
@@ -509,11 +532,11 @@ class QueryPool:
                 raise
             got = self._after_step(waiter, deadline, timeout)
             if got is _GROW:
-                return await self._agrow()
+                return await self._agrow(), None
             if got is not None:
                 break
         assert waiter.worker is not None
-        return waiter.worker
+        return waiter.worker, waiter.sent
 
     async def _agrow(self) -> _Worker:
         started = self._replacer.submit(self._spawn, True)
@@ -558,10 +581,10 @@ class QueryPool:
         """`stream` for the event loop: the wait for a worker and its answer are awaited there, with no thread per
         query."""
         deadline = time.monotonic() + timeout
-        worker = await self._aacquire(deadline, timeout)
-        began = time.monotonic()
+        worker, sent = await self._aacquire(deadline, timeout, job)
+        began = time.monotonic() if sent is None else sent
         try:
-            started = await worker.astart(job, deadline - time.monotonic())
+            started = await worker.astart(job, deadline - time.monotonic(), sent is not None)
         except GraphError:  # the worker answered with an error: it is free again
             self._release_soon(worker)
             raise

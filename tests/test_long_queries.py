@@ -6,12 +6,14 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Coroutine
 
 import pytest
 import uvloop
 
 from graph import EmbeddedStore, Job, QueryPool, QueryTimeoutError, load_default
 from graph.pool import _Waiter, _Worker
+from graph.store import Answer
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SHORT = "ASK { <https://w3id.org/ecrn/id/region/masovia> ?p ?o }"
@@ -151,6 +153,68 @@ def test_threads_and_the_event_loop_wait_in_one_line(loaded: EmbeddedStore, monk
         pool.close()
 
 
+def said(head: Answer) -> str:
+    """The one value of a one-row answer such as `constant("a")`'s."""
+    (row,) = json.loads(head.body)["results"]["bindings"]
+    return str(row["x"]["value"])
+
+
+def constant(text: str) -> Job:
+    return job(f'SELECT ?x WHERE {{ BIND("{text}" AS ?x) }}')
+
+
+@pytest.mark.parametrize("run", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+def test_a_worker_freed_on_the_event_loop_is_sent_the_next_query_at_once(
+        loaded: EmbeddedStore, run: Callable[[Coroutine[None, None, None]], None]) -> None:
+    """The query that gives a worker back sends it the job of the first query in line there and then: the worker
+    does not idle until that query's coroutine runs again. Each query still gets its own answer."""
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        async def queries() -> None:
+            first = asyncio.create_task(pool.astream(constant("first"), 30))
+            await asyncio.sleep(0)  # it takes the only worker
+            second = asyncio.create_task(pool.astream(constant("second"), 30))
+            await asyncio.sleep(0)
+            (waiter,) = pool._line
+            head, _ = await first
+            assert said(head) == "first"
+            assert waiter.sent is not None, "the worker was given the next job as it was given back"
+            head, _ = await second
+            assert said(head) == "second"
+        run(queries())
+        assert pool.restarts == 0 and len(pool._idle) == 1 and not pool._busy and not pool._line
+    finally:
+        pool.close()
+
+
+def test_a_query_gone_after_its_job_was_sent_has_the_worker_replaced(loaded: EmbeddedStore) -> None:
+    """A request that goes away once its job was sent with the worker leaves that worker running it: the worker is
+    replaced, so that the next query gets its own answer and not the abandoned one's."""
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        async def queries() -> None:
+            first = asyncio.create_task(pool.astream(constant("first"), 30))
+            await asyncio.sleep(0)
+            gone = asyncio.create_task(pool.astream(constant("gone"), 30))
+            await asyncio.sleep(0)
+            last = asyncio.create_task(pool.astream(constant("last"), 30))
+            await asyncio.sleep(0)
+            waiting, _ = pool._line
+            await first
+            assert waiting.sent is not None
+            gone.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await gone
+            head, _ = await last
+            assert said(head) == "last"
+        asyncio.run(queries())
+        assert pool.restarts == 1
+    finally:
+        pool.close()
+
+
 def test_a_worker_for_a_waiter_whose_loop_has_closed_goes_to_the_next(loaded: EmbeddedStore) -> None:
     pool = QueryPool(loaded, 1)
     pool.start()
@@ -180,8 +244,8 @@ def test_a_thread_interrupted_in_line_leaves_it(loaded: EmbeddedStore, monkeypat
         held = pool._join_line(None)  # the only worker, taken
         made = _Waiter.__init__
 
-        def interrupted(waiter: _Waiter, loop: asyncio.AbstractEventLoop | None) -> None:
-            made(waiter, loop)
+        def interrupted(waiter: _Waiter, loop: asyncio.AbstractEventLoop | None, job: Job | None = None) -> None:
+            made(waiter, loop, job)
             waiter.event = Interrupted()
 
         monkeypatch.setattr(_Waiter, "__init__", interrupted)

@@ -287,10 +287,14 @@ class EcrnKg(Server):
                        note=f"commit {ecrn_kg_version()}; {self.malloc()}; load said: {said}")
 
     def malloc(self) -> str:
-        """Which malloc the serving process runs with (ECRN_ALLOCATOR), read from its memory map."""
+        """Which malloc the serving process runs with (ECRN_ALLOCATOR, ECRN_HUGE_PAGES), read from its memory map
+        and environment."""
         assert self.proc is not None
-        mapped = "libjemalloc" in Path(f"/proc/{self.proc.pid}/maps").read_text()
-        return "malloc: jemalloc (preloaded)" if mapped else "malloc: the C library's"
+        if "libjemalloc" not in Path(f"/proc/{self.proc.pid}/maps").read_text():
+            return "malloc: the C library's"
+        environ = Path(f"/proc/{self.proc.pid}/environ").read_bytes().split(b"\0")
+        conf = next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"MALLOC_CONF=")), None)
+        return f"malloc: jemalloc (preloaded, MALLOC_CONF={conf})" if conf else "malloc: jemalloc (preloaded)"
 
 
 class EcrnKgNoCache(EcrnKg):

@@ -97,7 +97,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
 
     settings = _settings(store)
     try:
-        allocator.preload(settings.allocator)
+        allocator.preload(settings.allocator, settings.huge_pages)
     except allocator.AllocatorError as problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None

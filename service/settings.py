@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     query_workers: int = Field(2, ge=1, description="Worker processes that run queries (killed at the time limit).")
     allocator: Allocator = Field("auto", description="The malloc `ecrn-kg serve` runs with: jemalloc (auto: where "
                                  "installed; faster queries) or the C library's (system).")
+    huge_pages: bool = Field(True, description="Have jemalloc back its memory with transparent huge pages, where the "
+                             "kernel allows them (faster queries on a large graph).")
     query_workers_extra: int = Field(4, ge=0, description="Workers added while long queries hold all the others.")
     row_cap: int = Field(10_000, ge=1, description="Most rows (or triples) a query answer holds; more is truncated.")
     max_nesting: int = Field(100, ge=1, description="Deepest bracket nesting a query or update may have.")

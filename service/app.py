@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,6 +18,7 @@ from service.answer_cache import AnswerCache
 from service.backend import Backend, open_backend, pool_for
 from service.description import StatisticsCache
 from service.fairness import Fairness
+from service.lane import App, Lane
 from service.routes import (
     dataset,
     graph_store,
@@ -51,13 +53,15 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         if store is None:
             app.state.store.close()
 
-    app = FastAPI(title="ecrn-kg", version="0.1.0", lifespan=lifespan,
-                  description="Linked-data knowledge graph of the European Chemical Regions Network.")
+    app = App(title="ecrn-kg", version="0.1.0", lifespan=lifespan,
+              description="Linked-data knowledge graph of the European Chemical Regions Network.")
     app.state.settings = settings
     app.state.store = store
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                       allow_methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"], allow_headers=["*"],
-                       expose_headers=["X-Request-ID", "Result-Truncated", "Link", "ETag"])
+    cors: dict[str, Any] = {"allow_origins": settings.cors_origins, "allow_credentials": False,
+                            "allow_methods": ["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"],
+                            "allow_headers": ["*"], "expose_headers": ["X-Request-ID", "Result-Truncated", "Link",
+                                                                       "ETag"]}
+    app.add_middleware(CORSMiddleware, **cors)
     app.state.metrics = Metrics(app.state)
     app.state.fairness = Fairness(settings.client_max_queries, settings.client_query_seconds,
                                   settings.client_window_seconds, settings.client_wait_seconds)
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     app.include_router(resources.router)  # after the fixed /api paths: its first segment is a variable
     app.include_router(pages.router)
     app.include_router(linked_data.router)  # after /def/ and its files: /def/{path} redirects every other term
+    app.lane = Lane(app, sparql.router, "/sparql", ("GET", "POST"), app.state.metrics, cors)
     app.mount("/static", StaticFiles(packages=[("service", "static")]), name="static")
     return app
 

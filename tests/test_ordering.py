@@ -25,11 +25,16 @@ from datetime import datetime
 from importlib.metadata import version
 from typing import Any
 
+import httpx
 import pyoxigraph
 import pytest
 
-from graph import guard, lexer
+from graph import EmbeddedStore, guard, lexer
 from graph.ordering import sort_class, total_order
+from service.app import create_app
+from service.routes import sparql
+from service.settings import Settings
+from tests.conftest import serve_in_thread
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 Term = list[Any] | None  # None (unbound), ["blank", id], ["iri", value], ["literal", value, datatype, lang], ["triple"]
@@ -159,7 +164,8 @@ def test_query_without_order_by_is_returned_as_it_is() -> None:
     assert total_order(query) is query
 
 
-def test_the_guard_and_the_rewrite_lex_a_query_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def _counting_lexer(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the lexer reads from now on."""
     lexed: list[str] = []
     pattern = lexer._TOKENS
 
@@ -169,10 +175,28 @@ def test_the_guard_and_the_rewrite_lex_a_query_once(monkeypatch: pytest.MonkeyPa
             return pattern.finditer(text)
 
     monkeypatch.setattr(lexer, "_TOKENS", Counting())
+    return lexed
+
+
+def test_the_guard_and_the_rewrite_lex_a_query_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    lexed = _counting_lexer(monkeypatch)
     query = Q + f"ORDER BY ?o # {random.random()}"  # a text no earlier test lexed
     guard.check(query, 100, frozenset())
     assert total_order(query) != query
     assert lexed == [query]
+
+
+def test_a_query_asked_again_is_not_lexed_again_and_a_long_one_is(store: EmbeddedStore,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The endpoint keeps the checks and rewrites of the texts last asked, up to CHECKED_MAX_CHARS each."""
+    lexed = _counting_lexer(monkeypatch)
+    tag = random.random()  # texts no earlier test lexed
+    short = [Q + f"ORDER BY ?o LIMIT 1 # {tag} {n}" for n in range(3)]
+    long = [text + " " * sparql.CHECKED_MAX_CHARS for text in short]
+    with serve_in_thread(create_app(Settings(), store=store)) as base:
+        for text in [*short, short[0], *long, long[0]]:
+            assert httpx.post(f"{base}/sparql", data={"query": text}).status_code == 200
+    assert lexed == [*short, *long, long[0]]
 
 
 CLASSES: list[tuple[str, int | str | None]] = [  # in the order of SPARQL 1.1 §15.1, triple terms last as the engine

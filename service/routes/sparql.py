@@ -7,6 +7,7 @@ the editor, and the answer to the query in the URL as a table (service/query_pag
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -32,6 +33,7 @@ FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 Params = dict[str, list[str]]
+CHECKED_TEXTS, CHECKED_MAX_CHARS = 256, 16_384  # at most 4 Mi characters of texts kept (twice, with rewrites)
 ANSWER_KINDS = ("select", "ask", "graph")  # the kinds of answer a query has (negotiation.TABLES has documents too)
 
 
@@ -141,9 +143,19 @@ def _text(params: Params, name: str, settings: Settings, store: Backend) -> tupl
         raise ProblemError(f"no {name}: pass it as the '{name}' parameter or POST it")
     if len(text.encode()) > settings.max_query_bytes:
         raise PayloadTooLargeError(f"the {name} is longer than {settings.max_query_bytes} bytes")
-    remote = guard.check(text, settings.max_nesting, frozenset(settings.service_allowlist))
-    text = ordering.total_order(text) if store.sort_classes else text
-    return (guard.cap_services(text, settings.service_row_cap) if remote else text), remote
+    checked = _checked if len(text) <= CHECKED_MAX_CHARS else _checked.__wrapped__
+    return checked(text, settings.max_nesting, frozenset(settings.service_allowlist), store.sort_classes,
+                   settings.service_row_cap)
+
+
+@lru_cache(maxsize=CHECKED_TEXTS)
+def _checked(text: str, max_nesting: int, allowlist: frozenset[str], sort_classes: bool,
+             row_cap: int) -> tuple[str, frozenset[str]]:
+    """The guard's verdict and the rewrites of a text, kept for the texts most recently asked (they are asked
+    again: paging, dashboards, named queries): lexing one costs the main process about a tenth of a query's CPU."""
+    remote = guard.check(text, max_nesting, allowlist)
+    text = ordering.total_order(text) if sort_classes else text
+    return (guard.cap_services(text, row_cap) if remote else text), remote
 
 
 def _time_limit(params: Params, settings: Settings, remote: frozenset[str]) -> float:

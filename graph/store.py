@@ -244,6 +244,14 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def _by_subject(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+    """The quads, each subject's together, the subjects in the order first met."""
+    groups: dict[Any, list[ox.Quad]] = {}
+    for quad in quads:
+        groups.setdefault(quad.subject, []).append(quad)
+    return itertools.chain.from_iterable(groups.values())
+
+
 def stats_of(store: Store) -> Stats:
     """Triples per named graph and instances per class, by two queries."""
     per_graph = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
@@ -390,10 +398,13 @@ class EmbeddedStore:
         """Make `graphs` hold exactly what they hold in `staging`, all or nothing.
 
         An empty store is bulk-loaded (fast, not one transaction) with the last graph written in a transaction
-        after the rest: a store holds that graph only when the whole load got through.
+        after the rest: a store holds that graph only when the whole load got through. In memory, the quads go in
+        by subject: the engine keeps each quad as a node of linked lists, allocated in turn, and walks a subject's
+        list faster when its nodes lie side by side, not its asserted ones here and its entailed ones far off.
         """
         if len(self._store) == 0:
-            self._store.bulk_extend(staging._quads_in(graphs[:-1]))
+            quads = staging._quads_in(graphs[:-1])
+            self._store.bulk_extend(quads if self.path else _by_subject(quads))
             self._store.flush()
             self._store.extend(staging._quads_in(graphs[-1:]))
             return

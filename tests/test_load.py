@@ -1,5 +1,6 @@
 """Loading: one graph per file, atomic failure with a position, entailments, rebasing, instant reopen."""
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,12 @@ def test_an_on_disk_store_reopens_without_loading_again(tmp_path: Path, monkeypa
 def test_a_missing_file_is_a_parse_error_naming_it() -> None:
     with pytest.raises(ParseError, match=r"no-such-file\.ttl"):
         load_files(EmbeddedStore(), [TEST_DATA / "no-such-file.ttl"])
+
+
+def test_a_store_in_memory_holds_each_subjects_quads_one_after_another(store: EmbeddedStore) -> None:
+    """The engine walks a subject's quads faster when they were stored side by side (graph/store.py): the asserted
+    ones, their entailments and the ontology's statements about the same term."""
+    subjects = [quad.subject for quad in store.quads_except(())]
+    runs = 1 + sum(a != b for a, b in itertools.pairwise(subjects))
+    assert len(subjects) > 5_000
+    assert runs == len(set(subjects))

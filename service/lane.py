@@ -9,6 +9,7 @@ the OpenAPI document) goes through FastAPI, where the routes stay declared.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from service.telemetry import Metrics, RequestLog
 
@@ -60,15 +61,65 @@ class Lane:
         await self.handle(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer, unless the client leaves first: then the query is stopped (its worker replaced) and nothing is
+        sent, where the framework would let it run to its time limit."""
         scope["route"] = self.routes[scope["method"]]  # for the request log's metrics, as FastAPI's routing sets it
-        request = Request(scope, receive)
+        body = await _body(receive)
+        if body is None:
+            return
+        request = Request(scope, _replay(body, receive))
+        task = asyncio.current_task()
+        assert task is not None
+        watch = asyncio.ensure_future(_cancel_when_gone(receive, task))
         try:
-            response = await self.endpoints[scope["method"]](request)
+            response = await self._respond(request)
+        except asyncio.CancelledError:
+            if watch.done() and not watch.cancelled() and task.uncancel() == 0:
+                return  # cancelled by the watch alone: the client has gone
+            raise
+        finally:
+            watch.cancel()
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        try:
+            return await self.endpoints[request.method](request)
         except Exception as error:
             handler = next((self.app.exception_handlers[c] for c in type(error).__mro__
                             if c in self.app.exception_handlers), None)
             if handler is None:
                 raise
             handled = handler(request, error)
-            response = await handled if inspect.isawaitable(handled) else handled
-        await response(scope, receive, send)
+            return await handled if inspect.isawaitable(handled) else handled
+
+
+async def _body(receive: Receive) -> bytes | None:
+    """The whole request body; None when the client leaves before sending it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body read already, then what the client's connection gives."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _cancel_when_gone(receive: Receive, task: asyncio.Task[None]) -> None:
+    """Cancel `task` when the client disconnects (after the body, the next message of a request says so)."""
+    if (await receive())["type"] == "http.disconnect":
+        task.cancel()

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 access = logging.getLogger("ecrn_kg.access")
 slow = logging.getLogger("ecrn_kg.slow_query")
 REQUEST_ID = "x-request-id"
+CLIENT_GONE = 499  # logged and counted, never sent: the client closed the connection first (as nginx logs it)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -69,7 +70,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})["request_id"] = rid = request_id(scope)
-        started, status = time.perf_counter(), 500
+        started, status = time.perf_counter(), 0
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -81,7 +82,13 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, sending)
+        except BaseException:
+            status = status or 500  # the app failed before it answered
+            raise
         finally:
+            if not status:  # the app returned without an answer: the client had gone
+                status = CLIENT_GONE
+                self._count(scope, status, time.perf_counter() - started)
             access.info("request", extra={"request_id": rid, "method": scope["method"], "path": scope["path"],
                                           "status": status, "client": (scope.get("client") or ("", 0))[0],
                                           "duration_ms": round((time.perf_counter() - started) * 1000, 1)})

@@ -1,5 +1,8 @@
 """The SPARQL endpoint's lane past the framework: it takes queries by GET and POST, and answers as the routes would."""
 
+import logging
+import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +17,7 @@ from service.app import create_app
 from service.lane import App
 from service.settings import Settings
 from tests.conftest import serve_in_thread
+from tests.test_limits import RUNAWAY
 
 SELECT = "SELECT ?r WHERE { ?r a <https://w3id.org/ecrn/def/Region> } ORDER BY ?r LIMIT 3"
 CONSTRUCT = "CONSTRUCT { ?r a <https://w3id.org/ecrn/def/Region> } WHERE { ?r a <https://w3id.org/ecrn/def/Region> }"
@@ -104,3 +108,31 @@ def test_queries_skip_the_framework_and_other_requests_go_through_it(store: Embe
                              ).status_code == 200
         assert httpx.get(f"{base}/health").status_code == 200
     assert seen == [("HEAD", "/sparql"), ("OPTIONS", "/sparql"), ("GET", "/health")]
+
+
+def test_a_query_whose_client_leaves_is_stopped_and_its_worker_replaced(store: EmbeddedStore,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """Without the lane's watch the query would hold its worker to the time limit (a minute here)."""
+    app = create_app(Settings(query_timeout=60, query_workers=2), store=store)
+    with serve_in_thread(app) as base, caplog.at_level(logging.INFO, logger="ecrn_kg.access"):
+        pool = app.state.pool
+        before, restarts = _idle_workers(pool), pool.restarts
+        with pytest.raises(httpx.ReadTimeout):  # the client gives up after a second and closes its connection
+            httpx.get(f"{base}/sparql", params={"query": RUNAWAY}, headers={"X-Request-ID": "leaving"}, timeout=1)
+        ends = time.monotonic() + 10
+        while (pool.restarts == restarts or len(_idle_workers(pool)) < 2) and time.monotonic() < ends:
+            time.sleep(0.02)
+        assert pool.restarts == restarts + 1
+        killed = before - _idle_workers(pool)
+        assert len(killed) == 1
+        with pytest.raises(ProcessLookupError):  # its CPU is released: the process no longer exists
+            os.kill(killed.pop(), 0)
+        assert httpx.get(f"{base}/sparql", params={"query": "ASK {}"}).json()["boolean"] is True
+        metrics = httpx.get(f"{base}/metrics").text
+    assert 'ecrn_http_requests_total{method="GET",route="/sparql",status="499"} 1.0' in metrics
+    assert [getattr(r, "status", None) for r in caplog.records
+            if r.name == "ecrn_kg.access" and getattr(r, "request_id", None) == "leaving"] == [499]
+
+
+def _idle_workers(pool: Any) -> set[int]:
+    return {worker.process.pid for worker in list(pool._idle)}

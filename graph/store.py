@@ -244,14 +244,6 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def _by_subject(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-    """The quads, each subject's together, the subjects in the order first met."""
-    groups: dict[Any, list[ox.Quad]] = {}
-    for quad in quads:
-        groups.setdefault(quad.subject, []).append(quad)
-    return itertools.chain.from_iterable(groups.values())
-
-
 def stats_of(store: Store) -> Stats:
     """Triples per named graph and instances per class, by two queries."""
     per_graph = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
@@ -403,8 +395,8 @@ class EmbeddedStore:
         list faster when its nodes lie side by side, not its asserted ones here and its entailed ones far off.
         """
         if len(self._store) == 0:
-            quads = staging._quads_in(graphs[:-1])
-            self._store.bulk_extend(quads if self.path else _by_subject(quads))
+            self._store.bulk_extend(staging._quads_in(graphs[:-1]) if self.path else
+                                    staging._quads_by_subject(graphs[:-1]))
             self._store.flush()
             self._store.extend(staging._quads_in(graphs[-1:]))
             return
@@ -450,6 +442,16 @@ class EmbeddedStore:
     def _quads_in(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
         for graph in graphs:
             yield from self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+
+    def _quads_by_subject(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
+        """The quads of `graphs`, each subject's together, the subjects in the order first met (only the subjects
+        are held in memory, not the quads)."""
+        names = [ox.NamedNode(graph) for graph in graphs]
+        wanted = set(names)
+        subjects = dict.fromkeys(q.subject for name in names
+                                 for q in self._store.quads_for_pattern(None, None, None, name))
+        for subject in subjects:
+            yield from (q for q in self._store.quads_for_pattern(subject, None, None, None) if q.graph_name in wanted)
 
     def graphs_of(self, subject: str) -> list[str]:
         """The named graphs in which an IRI or blank node is described."""

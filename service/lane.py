@@ -1,10 +1,14 @@
 """The SPARQL endpoint's lane past the framework's request handling.
 
 Queries by GET and POST to `/sparql` are most of what the service answers, and FastAPI's routing, its inner
-middlewares and its request handling cost the main process about as much CPU per query as the endpoint's own work.
-This lane calls the same endpoint functions with a plain Starlette request, inside the same request log and CORS
-middleware, and answers errors with the app's own exception handlers. Everything else (HEAD, OPTIONS, other paths,
-the OpenAPI document) goes through FastAPI, where the routes stay declared.
+middlewares and its request handling cost the main process about 0.1 ms of CPU per request (`ASK {}` from 8
+clients: 0.85 ms with them, 0.75 ms without). This lane calls the same endpoint functions with a plain Starlette
+request, inside the same request log and CORS middleware, and answers errors with the app's own exception
+handlers. Everything else (HEAD, OPTIONS, other paths, the OpenAPI document) goes through FastAPI, where the routes
+stay declared.
+
+The lane also watches the connection while it answers: a client that leaves has its query stopped (the worker
+running it is replaced), where the framework would let the query run to its time limit.
 """
 
 from __future__ import annotations
@@ -61,8 +65,7 @@ class Lane:
         await self.handle(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer, unless the client leaves first: then the query is stopped (its worker replaced) and nothing is
-        sent, where the framework would let it run to its time limit."""
+        """Answer, unless the client leaves first: then the request is cancelled and nothing is sent."""
         scope["route"] = self.routes[scope["method"]]  # for the request log's metrics, as FastAPI's routing sets it
         body = await _body(receive)
         if body is None:

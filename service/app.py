@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     app.include_router(resources.router)  # after the fixed /api paths: its first segment is a variable
     app.include_router(pages.router)
     app.include_router(linked_data.router)  # after /def/ and its files: /def/{path} redirects every other term
-    app.lane = Lane(app, sparql.router, "/sparql", ("GET", "POST"), app.state.metrics, cors)
+    app.lane = Lane(app, sparql.router, "/sparql", ("GET", "POST"), app.state.metrics, cors,
+                    settings.max_query_bytes)
     app.mount("/static", StaticFiles(packages=[("service", "static")]), name="static")
     return app
 

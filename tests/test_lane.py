@@ -2,6 +2,7 @@
 
 import logging
 import os
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -136,3 +137,15 @@ def test_a_query_whose_client_leaves_is_stopped_and_its_worker_replaced(store: E
 
 def _idle_workers(pool: Any) -> set[int]:
     return {worker.process.pid for worker in list(pool._idle)}
+
+
+def test_a_body_past_the_size_limit_is_refused_without_waiting_for_the_rest(store: EmbeddedStore) -> None:
+    """A client announcing 50 MB gets its 413 after the first few kilobytes: the body is not buffered to its end."""
+    with serve_in_thread(create_app(Settings(max_query_bytes=1_000), store=store)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(b"POST /sparql HTTP/1.1\r\nHost: kg\r\nContent-Type: application/sparql-query\r\n"
+                               b"Content-Length: 50000000\r\n\r\n" + b"#" * 5_000)
+            answer = connection.recv(65_536)
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert b"longer than the limit of 1000 bytes" in answer

@@ -33,7 +33,7 @@ FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 Params = dict[str, list[str]]
-CHECKED_TEXTS, CHECKED_MAX_CHARS = 256, 16_384  # at most 4 Mi characters of texts kept (twice, with rewrites)
+CHECKED_TEXTS, CHECKED_MAX_CHARS = 256, 16_384  # at most 4 Mi characters of texts kept, and their rewrites
 ANSWER_KINDS = ("select", "ask", "graph")  # the kinds of answer a query has (negotiation.TABLES has documents too)
 
 
@@ -72,6 +72,7 @@ async def sparql_get(
     params = _url_params(request)
     if "update" in params:
         raise ProblemError("updates must be POSTed")
+    _asked_timeout(params)
     for_people = "format" not in params and negotiation.prefers_html(request.headers.get("accept"))
     if "query" not in params:
         if for_people:
@@ -98,7 +99,7 @@ async def sparql_post(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     body = await request.body()
     if len(body) > settings.max_query_bytes:
-        raise PayloadTooLargeError(f"the body has {len(body)} bytes; the limit is {settings.max_query_bytes}")
+        raise PayloadTooLargeError(f"the body is longer than the limit of {settings.max_query_bytes} bytes")
     params = _url_params(request)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type in (SPARQL_QUERY, SPARQL_UPDATE):
@@ -161,16 +162,23 @@ def _checked(text: str, max_nesting: int, allowlist: frozenset[str], sort_classe
 def _time_limit(params: Params, settings: Settings, remote: frozenset[str]) -> float:
     """The server's limit (the federation limit when the query reaches out), or the client's lower one."""
     limit = min(settings.query_timeout, settings.service_timeout) if remote else settings.query_timeout
-    asked = _one(params, "timeout")
-    if asked is None:
+    seconds = _asked_timeout(params)
+    if seconds is None:
         return limit
-    try:
-        seconds = float(asked)
-    except ValueError:
-        raise ProblemError(f"timeout must be a number of seconds, not {asked!r}") from None
     if not seconds > 0:
         raise ProblemError("timeout must be more than 0 seconds")
     return min(seconds, limit)
+
+
+def _asked_timeout(params: Params) -> float | None:
+    """The client's `timeout`, a number as the API documents it (checked on every GET, as FastAPI checked it)."""
+    asked = _one(params, "timeout")
+    if asked is None:
+        return None
+    try:
+        return float(asked)
+    except ValueError:
+        raise ProblemError(f"timeout must be a number of seconds, not {asked!r}") from None
 
 
 def _formats(accept: str | None, params: Params) -> dict[str, str | None]:

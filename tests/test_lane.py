@@ -1,4 +1,5 @@
-"""The SPARQL endpoint's lane past the framework: it takes queries by GET and POST, and answers as the routes would."""
+"""The SPARQL endpoint's lane past the framework: it takes queries by GET and POST and answers as the routes would,
+stops the query of a client that leaves, and reads a body no further than the size limit."""
 
 import logging
 import os

@@ -163,6 +163,14 @@ def constant(text: str) -> Job:
     return job(f'SELECT ?x WHERE {{ BIND("{text}" AS ?x) }}')
 
 
+def busy(text: str) -> Job:
+    """`constant(text)` after about a quarter of a second of work (counting pairs of triples that share a
+    predicate and an object, six times over): queries started after it find its worker still busy however late the
+    event loop runs them, and it stays short of LONG_QUERY (a worker that ran a long query is replaced, not kept)."""
+    pairs = "{ SELECT (COUNT(*) AS ?n) WHERE { " + " UNION ".join(["{ ?a ?p ?b . ?c ?p ?b }"] * 6) + " } }"
+    return job(f'SELECT ?x WHERE {{ {pairs} BIND("{text}" AS ?x) }}')
+
+
 @pytest.mark.parametrize("run", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
 def test_a_worker_freed_on_the_event_loop_is_sent_the_next_query_at_once(
         loaded: EmbeddedStore, run: Callable[[Coroutine[None, None, None]], None]) -> None:
@@ -172,7 +180,7 @@ def test_a_worker_freed_on_the_event_loop_is_sent_the_next_query_at_once(
     pool.start()
     try:
         async def queries() -> None:
-            first = asyncio.create_task(pool.astream(constant("first"), 30))
+            first = asyncio.create_task(pool.astream(busy("first"), 30))
             await asyncio.sleep(0)  # it takes the only worker
             second = asyncio.create_task(pool.astream(constant("second"), 30))
             await asyncio.sleep(0)
@@ -195,7 +203,7 @@ def test_a_query_gone_after_its_job_was_sent_has_the_worker_replaced(loaded: Emb
     pool.start()
     try:
         async def queries() -> None:
-            first = asyncio.create_task(pool.astream(constant("first"), 30))
+            first = asyncio.create_task(pool.astream(busy("first"), 30))
             await asyncio.sleep(0)
             gone = asyncio.create_task(pool.astream(constant("gone"), 30))
             await asyncio.sleep(0)

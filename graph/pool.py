@@ -49,6 +49,7 @@ CHUNK = 1 << 20  # bytes of answer body per message from a worker
 
 
 LONG_QUERY = 1.0  # seconds after which a query is long: its worker gets the lowest CPU priority
+VOUCH_TIMEOUT = 300.0  # seconds for the scan of the objects' sort classes (1.3 s for 1.3 million quads)
 ACQUIRE_STEP = 0.05  # how often a query waiting for a worker looks whether long queries hold them all
 
 
@@ -66,6 +67,8 @@ class Job:
     named_graphs: list[str] | None = None
     remote: bool = False  # the query reaches SERVICE endpoints: their failures are reported without detail
     substitutions: dict[str, Term] = field(default_factory=dict)  # named-query parameters, bound as terms
+    vouched_at: int = -1  # the generation whose vouched predicates left sort classes out of `sparql`…
+    classed: str | None = None  # … and the text with them all, for a worker of another generation
 
 
 def _close_inherited(keep: Connection) -> None:
@@ -239,10 +242,16 @@ class _Worker:
         self.generation = generation
         self.long = False  # it ran a long query, at the lowest priority (which it cannot raise again): replace it
 
+    def send(self, job: Job) -> None:
+        """Hand a job over: with all its sort classes when they were left out for another generation's store."""
+        if job.classed is not None and job.vouched_at != self.generation:
+            job = dataclasses.replace(job, sparql=job.classed)
+        self.conn.send(job)
+
     def start(self, job: Job, timeout: float) -> tuple[Answer, bool] | None:
         """The answer with the first chunk of its body and whether more follows; None past the deadline. A query
         still running after LONG_QUERY seconds gets the lowest CPU priority, so that short ones go first."""
-        self.conn.send(job)
+        self.send(job)
         if not self.conn.poll(max(min(timeout, LONG_QUERY), 0)):
             if timeout <= LONG_QUERY:
                 return None
@@ -254,7 +263,7 @@ class _Worker:
     async def astart(self, job: Job, timeout: float, sent: bool = False) -> tuple[Answer, bool] | None:
         """`start`, with the answer awaited on the event loop; `sent`: the job was handed over with the worker."""
         if not sent:
-            self.conn.send(job)
+            self.send(job)
         if not await _readable(self.conn, max(min(timeout, LONG_QUERY), 0)):
             if timeout <= LONG_QUERY:
                 return None
@@ -307,7 +316,7 @@ class _Waiter:
         if self.job is None or not self._on_loop():
             return
         with contextlib.suppress(OSError):
-            worker.conn.send(self.job)
+            worker.send(self.job)
             self.sent = time.monotonic()
 
     def _on_loop(self) -> bool:
@@ -339,9 +348,12 @@ class _Waiter:
 _GROW = object()  # the waiter left the line to add a worker
 
 
-def _logged(done: Future[None]) -> None:
-    if (error := done.exception()) is not None:
-        log.error("a query worker could not be replaced", exc_info=error)
+def _logged(failure: str) -> Callable[[Future[None]], None]:
+    """A callback logging `failure` when the task it is added to raised."""
+    def log_failure(done: Future[None]) -> None:
+        if (error := done.exception()) is not None:
+            log.error(failure, exc_info=error)
+    return log_failure
 
 
 async def _readable(conn: Connection, timeout: float) -> bool:
@@ -419,6 +431,9 @@ class QueryPool:
         self._closed = False
         self._checkpoints: _Checkpoints | None = None
         self._replacer = ThreadPoolExecutor(2, "ecrn-worker-replacer")  # never behind queries waiting for a worker
+        self._scanner = ThreadPoolExecutor(1, "ecrn-vouch")
+        self._vouched: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._vouching = -1  # the generation whose scan has begun
         self.restarts = 0
 
     def start(self) -> None:
@@ -426,6 +441,7 @@ class QueryPool:
             self._checkpoints = _Checkpoints(self._store)
         for _ in range(self._size):
             self._put(self._spawn())
+        self.vouched()
 
     def _spawn(self, busy: bool = False) -> _Worker:
         """A new worker; `busy`: one counted in `_live` already, for the query that added it."""
@@ -629,7 +645,7 @@ class QueryPool:
 
     def _in_thread(self, function: Callable[..., None], *args: _Worker) -> None:
         try:
-            self._replacer.submit(function, *args).add_done_callback(_logged)
+            self._replacer.submit(function, *args).add_done_callback(_logged("a query worker could not be replaced"))
         except RuntimeError:  # the pool has closed (a worker is then stopped, not replaced)
             if args:
                 self._retired(args[0])
@@ -638,6 +654,26 @@ class QueryPool:
     def generation(self) -> int:
         """How many writes the store has seen since the pool started: a cache key for derived data."""
         return self._generation
+
+    def vouched(self) -> tuple[int, frozenset[str]]:
+        """The generation, and the predicates all of whose objects its store holds in one sort class (see
+        graph/ordering.py): none until a scan of that store, begun in a sandbox at the first call, has ended."""
+        generation = self._generation
+        if self._vouched[0] == generation:
+            return self._vouched
+        with self._count_lock:
+            begin, self._vouching = self._vouching != generation, generation
+        if begin and not self._closed:
+            self._scanner.submit(self._vouch, generation).add_done_callback(
+                _logged("the sort classes of the store's objects could not be scanned"))
+        return generation, frozenset()
+
+    def _vouch(self, generation: int) -> None:
+        """Scan a copy of the store (a write's fork waits for no scan); a scan that began after a later write, or
+        overlapped one, is dropped."""
+        predicates = self.sandbox(EmbeddedStore.one_class_predicates, timeout=VOUCH_TIMEOUT)
+        if self._generation == generation:
+            self._vouched = (generation, predicates)
 
     @property
     def state(self) -> None:
@@ -725,6 +761,7 @@ class QueryPool:
 
     def close(self) -> None:
         self._closed = True
+        self._scanner.shutdown(wait=True)
         self._replacer.shutdown(wait=True)
         with self._count_lock:
             idle = list(self._idle)

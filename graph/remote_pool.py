@@ -79,6 +79,10 @@ class RemotePool:
         self._look()
         return self._generation
 
+    def vouched(self) -> tuple[int, frozenset[str]]:
+        """No predicate's objects are vouched for: others may write to the store (see QueryPool.vouched)."""
+        return self._generation, frozenset()
+
     def select(self, sparql: str, timeout: float, cap: int = 1_000_000) -> list[dict[str, str]]:
         deadline = time.monotonic() + timeout
         with self._slots:

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 import pyoxigraph as ox
 
-from graph import results, terms, xml_limits
+from graph import ordering, results, terms, xml_limits
 from graph.errors import GraphError, ParseError, QueryError, QuerySyntaxError, StoreError, UpdateError
 from graph.namespaces import DEFAULT_BASE
 
@@ -252,6 +252,10 @@ def stats_of(store: Store) -> Stats:
     return Stats({r["g"]: int(r["n"]) for r in per_graph}, {r["c"]: int(r["n"]) for r in per_class})
 
 
+_ONE_CLASS = (f"SELECT ?p WHERE {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} "
+              f"BIND({ordering.sort_class('?o')} AS ?class) }} GROUP BY ?p HAVING (COUNT(DISTINCT ?class) = 1)")
+
+
 class _engine_errors:
     """Turn the engine's exceptions into the graph package's errors."""
 
@@ -341,6 +345,10 @@ class EmbeddedStore:
             raw = self._store.query(sparql, use_default_graph_as_union=union, substitutions=bound or None,
                                     base_iri=base_iri, prefixes=prefixes, **dataset)
         return QueryResult(raw)
+
+    def one_class_predicates(self) -> frozenset[str]:
+        """The predicates all of whose objects, in every graph, fall in one sort class (graph/ordering.py)."""
+        return frozenset(row["p"] for row in self.query(_ONE_CLASS, union=False).rows())
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Run an update as one transaction: if any operation fails, nothing changes."""

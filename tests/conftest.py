@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from graph import EmbeddedStore, load_default
+from graph import EmbeddedStore, QueryPool, load_default
 from graph.load import prepare
 from graph.remote import VIRTUOSO, Endpoints, RemoteStore
 from service.app import create_app
@@ -138,6 +138,20 @@ def serve_in_thread(app: FastAPI, **config: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def vouched_after_scan(pool: QueryPool, generation: int) -> frozenset[str]:
+    """What the pool vouches for once its scan of `generation` has ended (which must vouch for one predicate at least:
+    none means not scanned yet)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        at, predicates = pool.vouched()
+        assert at == generation
+        if predicates:
+            return predicates
+        time.sleep(0.02)
+    raise AssertionError("the scan did not end")
+
 
 
 @pytest.fixture(scope="session")

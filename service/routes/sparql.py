@@ -136,9 +136,11 @@ def _one(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _text(params: Params, name: str, settings: Settings, store: Backend) -> tuple[str, frozenset[str]]:
+def _text(params: Params, name: str, settings: Settings, store: Backend,
+          vouched: ordering.Vouched = ordering.UNVOUCHED) -> tuple[str, str | None, frozenset[str]]:
     """The query or update text, checked by the guard, with its sort keys made a total order for an engine that
-    needs it and its SERVICE calls capped, and the remote endpoints it reaches."""
+    needs it and its SERVICE calls capped; the same with every sort class when what the store vouched for left some
+    out (else None); and the remote endpoints it reaches."""
     text = _one(params, name)
     if not text:
         raise ProblemError(f"no {name}: pass it as the '{name}' parameter or POST it")
@@ -146,17 +148,26 @@ def _text(params: Params, name: str, settings: Settings, store: Backend) -> tupl
         raise PayloadTooLargeError(f"the {name} is longer than {settings.max_query_bytes} bytes")
     checked = _checked if len(text) <= CHECKED_MAX_CHARS else _checked.__wrapped__
     return checked(text, settings.max_nesting, frozenset(settings.service_allowlist), store.sort_classes,
-                   settings.service_row_cap)
+                   settings.service_row_cap, vouched)
 
 
 @lru_cache(maxsize=CHECKED_TEXTS)
-def _checked(text: str, max_nesting: int, allowlist: frozenset[str], sort_classes: bool,
-             row_cap: int) -> tuple[str, frozenset[str]]:
+def _checked(text: str, max_nesting: int, allowlist: frozenset[str], sort_classes: bool, row_cap: int,
+             vouched: ordering.Vouched) -> tuple[str, str | None, frozenset[str]]:
     """The guard's verdict and the rewrites of a text, kept for the texts most recently asked (they are asked
     again: paging, dashboards, named queries): checking a text of the benchmark's mix takes about 50 µs."""
     remote = guard.check(text, max_nesting, allowlist)
-    text = ordering.total_order(text) if sort_classes else text
-    return (guard.cap_services(text, row_cap) if remote else text), remote
+    classed = ordering.total_order(text) if sort_classes else text
+    lean = ordering.total_order(text, vouched) if sort_classes and vouched.predicates else classed
+    if remote:
+        classed, lean = guard.cap_services(classed, row_cap), guard.cap_services(lean, row_cap)
+    return lean, (classed if lean != classed else None), remote
+
+
+@lru_cache(maxsize=4)
+def _engine_prefixes(base_iri: str) -> tuple[tuple[str, str], ...]:
+    """The prefixes queries may use undeclared."""
+    return tuple(Namespaces(base_iri).prefixes().items())
 
 
 def _time_limit(params: Params, settings: Settings, remote: frozenset[str]) -> float:
@@ -201,10 +212,12 @@ def _endpoint(request: Request) -> str:
     return str(request.url.replace(query="", fragment=""))
 
 
-def _job(request: Request, settings: Settings, params: Params,
+def _job(request: Request, pool: Pool, settings: Settings, params: Params,
          formats: dict[str, str | None]) -> tuple[Job, frozenset[str]]:
     """The query of the request as a job for the pool, and the remote endpoints it reaches."""
-    query, remote = _text(params, "query", settings, request.app.state.store)
+    generation, predicates = pool.vouched()
+    vouched = ordering.Vouched(predicates, _engine_prefixes(settings.base_iri))
+    query, classed, remote = _text(params, "query", settings, request.app.state.store, vouched)
     dataset = "default-graph-uri" in params or "named-graph-uri" in params
     for name in ("default-graph-uri", "named-graph-uri"):
         for iri in params.get(name, []):
@@ -213,7 +226,8 @@ def _job(request: Request, settings: Settings, params: Params,
     job = Job(query, formats, settings.row_cap, settings.union_default_graph,
               Namespaces(settings.base_iri).prefixes(), _endpoint(request),
               params.get("default-graph-uri", []) if dataset else None,
-              params.get("named-graph-uri", []) if dataset else None, remote=bool(remote))
+              params.get("named-graph-uri", []) if dataset else None, remote=bool(remote),
+              vouched_at=generation, classed=classed)
     return job, remote
 
 
@@ -221,7 +235,7 @@ async def _page(request: Request, pool: Pool, settings: Settings, params: Params
     """The query page with the answer as a table, or with the error its problem response would give."""
     text = params["query"][0]
     try:
-        job, remote = _job(request, settings, params, query_page.FORMATS)
+        job, remote = _job(request, pool, settings, params, query_page.FORMATS)
         limit = _time_limit(params, settings, remote)
         async with request.app.state.fairness.turn(client_of(request)) as turn:
             answer = await run_query(pool, job, limit)
@@ -232,7 +246,7 @@ async def _page(request: Request, pool: Pool, settings: Settings, params: Params
 
 
 async def _query(request: Request, pool: Pool, settings: Settings, params: Params) -> Response:
-    job, remote = _job(request, settings, params, _formats(request.headers.get("accept"), params))
+    job, remote = _job(request, pool, settings, params, _formats(request.headers.get("accept"), params))
     if not any(job.formats.values()):  # no kind of answer could be sent: say so before a worker runs the query
         raise NotAcceptableError("no acceptable format for any kind of result; offered: " +
                                  ", ".join(dict.fromkeys(t for k in ANSWER_KINDS for t in negotiation.TABLES[k])))
@@ -273,7 +287,7 @@ async def _query(request: Request, pool: Pool, settings: Settings, params: Param
 
 async def _update(request: Request, pool: Pool, store: Backend, settings: Settings, params: Params) -> Response:
     require_writer(request, settings)
-    text, _ = _text(params, "update", settings, store)
+    text, _, _ = _text(params, "update", settings, store)
     update = guard.with_using(text, params.get("using-graph-uri", []), params.get("using-named-graph-uri", []))
     change = writes.Change(update, base_iri=_endpoint(request))
     await run_blocking(writes.commit, pool, store, change, Namespaces(settings.base_iri), settings.query_timeout)

@@ -443,9 +443,9 @@ class QueryPool:
             self._put(self._spawn())
         self.vouched()
 
-    def _spawn(self, busy: bool = False) -> _Worker:
-        """A new worker; `busy`: one counted in `_live` already, for the query that added it."""
-        if not busy:
+    def _spawn(self, busy: bool = False, counted: bool = False) -> _Worker:
+        """A new worker; `busy`: for the query that added it; `counted`: in `_live` already (so are busy ones)."""
+        if not (busy or counted):
             with self._count_lock:
                 self._live += 1
         try:
@@ -736,17 +736,17 @@ class QueryPool:
             self._refill()
 
     def _stopped(self, worker: _Worker) -> bool:
-        """Kill a worker; True when another is to take its place (False: it was no longer needed)."""
+        """Kill a worker; True when another is to take its place (False: it was no longer needed). It stays counted
+        live for its replacement: a query waiting in line meanwhile must not start one of its own."""
         if self._retired(worker):
             return False
         worker.kill()
         self.restarts += 1
-        with self._count_lock:
-            self._live -= 1
         return True
 
     def _refill(self) -> None:
-        self._put(self._spawn())
+        """Start the replacement of a stopped worker."""
+        self._put(self._spawn(counted=True))
 
     def _retired(self, worker: _Worker) -> bool:
         """Stop a worker that is no longer needed (the long queries it was added for have ended, or the pool closes);

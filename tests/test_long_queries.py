@@ -163,6 +163,40 @@ def constant(text: str) -> Job:
     return job(f'SELECT ?x WHERE {{ BIND("{text}" AS ?x) }}')
 
 
+def test_a_query_waiting_while_a_worker_is_replaced_waits_for_the_replacement(
+        loaded: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker stopped at a time limit stays counted until its replacement is there: a query waiting in line
+    meanwhile gets the replacement, and starts no worker of its own (it did while the replacement was on its way:
+    a flaky test found it)."""
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    started = []
+    start, refill = _Worker.__init__, QueryPool._refill
+
+    def counted_start(worker: _Worker, *args: object) -> None:
+        started.append(worker)
+        start(worker, *args)  # type: ignore[arg-type]
+
+    def late_refill(self: QueryPool) -> None:
+        time.sleep(0.5)  # the replacement is on its way
+        refill(self)
+
+    monkeypatch.setattr(_Worker, "__init__", counted_start)
+    monkeypatch.setattr(QueryPool, "_refill", late_refill)
+    try:
+        async def queries() -> None:
+            first = asyncio.create_task(pool.astream(job(RUNAWAY), 0.5))
+            await asyncio.sleep(0.2)
+            waiting = asyncio.create_task(pool.astream(job(SHORT), 30))
+            with pytest.raises(QueryTimeoutError):
+                await first
+            await waiting
+        asyncio.run(queries())
+    finally:
+        pool.close()  # (after the replacement on its way)
+    assert len(started) == 1 and pool.restarts == 1
+
+
 def busy(text: str) -> Job:
     """`constant(text)` after about a quarter of a second of work (counting pairs of triples that share a
     predicate and an object, six times over): queries started after it find its worker still busy however late the

@@ -29,13 +29,14 @@ _MAX_CLASSES).
 A key needs no class when it is a variable whose values all fall in one class (or are unbound), and the top-level
 ORDER BY of a SELECT gives none to such keys: variables that are the subject of a plain triple pattern (one IRI or
 variable as predicate, no path but `+`) directly in the top-level group, and never the target of an `AS` (every
-solution of that group binds them to a subject, and nothing after it can rebind them); and variables the SELECT
-clause binds, once, to `COUNT(…)` (integers). The store may vouch for more (`Vouched`): the predicates all of whose
-objects, in every graph, fall in one class. Then a variable that is the object of such a predicate (one IRI, prefixed
-name or `a`, with or without `+`) in a plain triple pattern directly in the top-level group needs none either, nor
-does the variable of a one-variable VALUES block there whose values are all IRIs. Most sorts are by such keys
-(`ORDER BY ?practice`, `DESC(?count)`, `?label`, `?country`), and the class costs the engine up to a fifth of a sorted
-query's time.
+solution of that group binds them to a subject, and nothing after it can rebind them); the variable of a one-variable
+VALUES block there whose values are all IRIs; variables bound, once, to the value of a function whose values are of
+one class (`COUNT(…)`, `YEAR(…)`, `STR(…)`, …) by the SELECT clause, or by a BIND directly in the top-level group that
+is the only place in it naming them (where the function errs, nothing else may bind them). The store may vouch for
+more (`Vouched`): the predicates all of whose objects, in every graph, fall in one class. Then a variable that is the
+object of such a predicate (one IRI, prefixed name or `a`, with or without `+`) in a plain triple pattern directly in
+the top-level group needs none either. Most sorts are by such keys (`ORDER BY ?practice`, `DESC(?count)`, `?label`,
+`?year`), and the class costs the engine up to a fifth of a sorted query's time.
 
 The rewrite only inserts text: before each condition `k`, `ASC(class(k)) ` or `DESC(class(k)) `, with the direction of
 `k`. Everything else stays byte-identical; a clause the lexer cannot follow is left as it is from there on. A class
@@ -46,7 +47,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from graph.lexer import Token, token_list
@@ -64,6 +65,13 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _ENDS_OBJECT = {".", ";", ",", "}", "{"}
+_ONE_CLASS_CALLS = frozenset({  # functions whose values (where they have one) all fall in one class
+    "COUNT", "YEAR", "MONTH", "DAY", "HOURS", "MINUTES", "SECONDS", "STRLEN", "ABS", "CEIL", "FLOOR", "ROUND",  # 101
+    "STR", "LCASE", "UCASE", "LANG", "TZ", "STRUUID", "MD5", "SHA1", "SHA256", "SHA384", "SHA512",  # strings, 102
+    "IRI", "URI", "DATATYPE", "UUID", "BNODE",  # 100
+    "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "BOUND", "SAMETERM", "CONTAINS", "STRSTARTS", "STRENDS",
+    "REGEX", "LANGMATCHES",  # booleans
+})
 # the datatypes whose values TZ reads, the common ones first: each is one more test in the class of the others
 _TEMPORAL = ("date", "dateTime", "gYear", "gYearMonth", "time", "dateTimeStamp", "gMonth", "gMonthDay", "gDay")
 
@@ -168,8 +176,11 @@ def _classless_variables(text: _Text, vouched: Vouched) -> frozenset[str]:
     if vouched.predicates:
         subjects |= _vouched_objects(text, group, end, vouched)
     subjects |= _iri_values(text, group, end)
-    counts = {name for name in _counts(text, form, group) if renamed[name] == 1}
-    return frozenset((subjects - renamed.keys()) | counts)
+    used = Counter(t.text[1:] for t in found[group + 1:end] if _is_variable(t))
+    binds = (i + 1 for i in range(group + 1, end) if found[i].keyword == "BIND")
+    calls = ({name for name in _calls(text, range(form + 1, group), 0) if not used[name]}  # (else the laxer stores)
+             | {name for name in _calls(text, binds, 1) if used[name] == 1})  # where BIND errs, nothing else binds
+    return frozenset((subjects - renamed.keys()) | {name for name in calls if renamed[name] == 1})
 
 
 def _vouched_objects(text: _Text, group: int, end: int, vouched: Vouched) -> set[str]:
@@ -234,17 +245,18 @@ def _iri_values(text: _Text, group: int, end: int) -> set[str]:
     return variables
 
 
-def _counts(text: _Text, form: int, group: int) -> set[str]:
-    """The variables of `(COUNT(…) AS ?v)` in the SELECT clause between found[form] and found[group]."""
-    found, counted = text.found, set()
-    for opening in range(form + 1, group):
+def _calls(text: _Text, openings: Iterable[int], depth: int) -> set[str]:
+    """The variables of `(F(…) AS ?v)` opening at one of `openings` at `depth`, F one of _ONE_CLASS_CALLS."""
+    found, targets = text.found, set()
+    for opening in openings:
         closing = text.partners.get(opening)
-        if found[opening].depth == 0 and found[opening].text == "(" and closing is not None and closing > opening + 4:
-            count, target, as_ = found[opening + 1], found[closing - 1], found[closing - 2]
-            if (count.keyword == "COUNT" and text.partners.get(opening + 2) == closing - 3 and as_.keyword == "AS"
-                    and _is_variable(target)):
-                counted.add(target.text[1:])
-    return counted
+        if found[opening].depth == depth and found[opening].text == "(" and closing is not None \
+                and closing > opening + 4:
+            call, target, as_ = found[opening + 1], found[closing - 1], found[closing - 2]
+            if (call.keyword in _ONE_CLASS_CALLS and text.partners.get(opening + 2) == closing - 3
+                    and as_.keyword == "AS" and _is_variable(target)):
+                targets.add(target.text[1:])
+    return targets
 
 
 def _is_subject(found: Sequence[Token], at: int, end: int) -> bool:

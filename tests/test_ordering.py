@@ -272,6 +272,14 @@ ONE_KIND_KEYS = [  # (name, query, the keys of its top-level ORDER BY that keep 
     ("COUNT DISTINCT", "SELECT (COUNT(DISTINCT ?s) AS ?o) { ?p ?q ?s } ORDER BY ?o", []),
     ("an expression of a COUNT", "SELECT (COUNT(*) + 1 AS ?o) { ?p ?q ?s } ORDER BY ?o", ["?o"]),
     ("SUM", "SELECT (SUM(?s) AS ?o) { ?p ?q ?s } ORDER BY ?o", ["?o"]),
+    ("YEAR in the SELECT clause", "SELECT (YEAR(?o) AS ?s) { ?p ?q ?o } ORDER BY ?s", []),
+    ("BIND of STR", "SELECT * { ?p ?q ?o BIND(str(?o) AS ?s) } ORDER BY ?s", []),
+    ("BIND of a function of several classes", "SELECT * { ?p ?q ?o BIND(COALESCE(?o, 1) AS ?s) } ORDER BY ?s",
+     ["?s"]),
+    ("BIND whose target a pattern binds where it errs", "SELECT * { BIND(STRLEN(?q) AS ?s) ?p ?q ?s } ORDER BY ?s",
+     ["?s"]),
+    ("BIND in OPTIONAL", "SELECT * { ?p ?q ?o OPTIONAL { BIND(STR(?o) AS ?s) } } ORDER BY ?s", ["?s"]),
+    ("MIN in the SELECT clause", "SELECT (MIN(?o) AS ?s) { ?p ?q ?o } ORDER BY ?s", ["?s"]),
 ]
 
 
@@ -381,10 +389,13 @@ MUST_KEEP = [  # queries whose ?x holds the mixed objects (and only those): with
     "SELECT ?x { { ?x <urn:p> ?o } UNION { ?s <urn:p> ?x } FILTER(isLiteral(?x)) } ORDER BY ?x",
     "SELECT ?x { ?x <urn:p>* ?o FILTER(isLiteral(?x)) <urn:s1> <urn:p> ?u ; <urn:p> ?v } ORDER BY ?x",
 ]
-NO_CLASS = [  # queries whose ?x is always a subject (IRIs and blank nodes) or a count: they sort without a class
+NO_CLASS = [  # queries whose ?x is always a subject (IRIs and blank nodes), a count, a string or a length: they sort
+    # without a class
     "SELECT ?x { ?x <urn:p> ?o } ORDER BY ?x",
     "SELECT ?x { ?x <urn:p>* ?y ; <urn:p> ?o } ORDER BY DESC(?x)",
     "SELECT (COUNT(*) AS ?x) { ?s <urn:p>* ?o } GROUP BY ?o ORDER BY DESC(?x)",
+    "SELECT ?x { ?s <urn:p> ?o BIND(STR(?o) AS ?x) } ORDER BY ?x",
+    "SELECT (STRLEN(STR(?o)) AS ?x) { ?s <urn:p> ?o } ORDER BY DESC(?x)",
 ]
 
 

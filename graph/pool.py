@@ -670,7 +670,10 @@ class QueryPool:
 
     def _vouch(self, generation: int) -> None:
         """Scan a copy of the store (a write's fork waits for no scan); a scan that began after a later write, or
-        overlapped one, is dropped."""
+        overlapped one, is dropped, and one whose generation has passed while it waited (writes come faster than
+        scans end) is not begun."""
+        if self._generation != generation or self._closed:
+            return
         predicates = self.sandbox(EmbeddedStore.one_class_predicates, timeout=VOUCH_TIMEOUT)
         if self._generation == generation:
             self._vouched = (generation, predicates)

@@ -9,6 +9,8 @@ store runs with all its classes on a worker holding another.
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import httpx
 import pyoxigraph
@@ -89,6 +91,31 @@ def test_a_write_takes_the_vouch_back_until_the_store_is_scanned_again() -> None
         pool.write(lambda: store.update('INSERT DATA { <urn:a> <urn:p> "one" }'))
         assert pool.vouched() == (1, frozenset())
         assert vouched_after_scan(pool, 1) == {"urn:q"}
+    finally:
+        pool.close()
+
+
+def test_scans_of_generations_passed_while_they_waited_are_not_begun(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes that come faster than scans end leave one scan waiting for the newest state, not one for each."""
+    store = EmbeddedStore()
+    store.update("INSERT DATA { <urn:a> <urn:p> 1 }")
+    pool = QueryPool(store, 1)
+    scanned: list[int] = []
+    sandbox = QueryPool.sandbox
+
+    def slow_sandbox(self: QueryPool, *args: Any, **options: Any) -> Any:
+        scanned.append(self.generation)
+        time.sleep(0.3)
+        return sandbox(self, *args, **options)
+
+    monkeypatch.setattr(QueryPool, "sandbox", slow_sandbox)
+    pool.start()
+    try:
+        for _ in range(3):
+            pool.write(lambda: None)
+            pool.vouched()
+        assert vouched_after_scan(pool, 3) == {"urn:p"}
+        assert scanned == [0, 3]
     finally:
         pool.close()
 

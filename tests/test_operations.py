@@ -101,6 +101,53 @@ def test_a_slow_query_is_logged_with_its_request_id_and_text(watched: TestClient
     assert len(slow) == 1 and "ASK { ?s ?p ?o }" in slow[0].query  # type: ignore[attr-defined]
 
 
+KNOBS = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")
+
+
+@pytest.fixture
+def log_knobs() -> Iterator[None]:
+    """Give the logging module's record knobs back as they were (the log configuration turns some off)."""
+    saved = {name: getattr(logging, name) for name in KNOBS}
+    yield
+    for name, value in saved.items():
+        setattr(logging, name, value)
+
+
+class Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.usefixtures("log_knobs")
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_records_under_the_log_configuration_skip_what_no_line_prints(fmt: str) -> None:
+    """The caller's file, line and function (a walk up the stack per record), thread and process are left out of
+    records; the lines written are the same as with them."""
+    logger, keep = logging.getLogger("ecrn_kg.test.lean"), Keep()
+    logger.addHandler(keep)
+    try:
+        logger.warning("before %s", "configuring", extra={"request_id": "r0"})
+        config = log_config(fmt)
+        logging.config.dictConfig(config)
+        logger.warning("before %s", "configuring", extra={"request_id": "r0"})
+    finally:
+        logger.removeHandler(keep)
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False, "root": {"handlers": []}})
+    full, lean = keep.records
+    assert (full.funcName, full.thread is None, full.process is None) == (
+        "test_records_under_the_log_configuration_skip_what_no_line_prints", False, False)
+    assert (lean.funcName, lean.lineno, lean.thread, lean.process, lean.processName) == (
+        "(unknown function)", 0, None, None, None)
+    write = config["formatters"]["default"]["()"](fmt)
+    full.created, full.msecs = lean.created, lean.msecs  # the same time, to compare the rest
+    assert write.format(lean) == write.format(full)
+
+
+@pytest.mark.usefixtures("log_knobs")
 def test_the_json_log_configuration_writes_one_json_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
     logging.config.dictConfig(log_config("json"))
     try:

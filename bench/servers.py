@@ -396,8 +396,9 @@ class OxigraphMemorySame(OxigraphMemory):
     name = "oxigraph-mem-same"
     notes = ("oxigraph serve --union-default-graph (in memory) holding the dataset ecrn-kg-mem serves (the ChemClust "
              "graph, the ontology, FILE and their RDFS entailments, a named graph each), POSTed as N-Quads to /store; "
-             "the dataset is made, untimed, by ecrn-kg load --no-validate into a store on disk and ecrn-kg export; "
-             "it answers what ecrn-kg answers")
+             "the dataset is made, untimed, by ecrn-kg load --no-validate into a store on disk and ecrn-kg export, "
+             "its quads grouped by subject as ecrn-kg loads them in memory (the engine walks a subject's quads "
+             "faster when they were allocated together); it answers what ecrn-kg answers")
 
     def start(self, data: Path) -> Started:
         store, dump = self.fresh_store(), self.workdir / f"{self.name}.nq"
@@ -405,11 +406,23 @@ class OxigraphMemorySame(OxigraphMemory):
         self.load_with([exe, "load", *map(str, default_files()), str(data), "--store", str(store), "--no-validate"])
         self.load_with([exe, "export", "--store", str(store), "--output", str(dump)])
         shutil.rmtree(store, ignore_errors=True)
+        group_by_subject(dump)
         self.store = None  # the server holds the dataset in memory
         try:
             return self.serve_posted(dump, "store", "application/n-quads", ["--union-default-graph"])
         finally:
             dump.unlink(missing_ok=True)
+
+
+def group_by_subject(path: Path) -> None:
+    """Rewrite an N-Quads file with each subject's quads together, the subjects in the order first met."""
+    groups: dict[bytes, list[bytes]] = {}
+    with path.open("rb") as lines:
+        for line in lines:
+            groups.setdefault(line.split(b" ", 1)[0], []).append(line)
+    with path.open("wb") as out:
+        for group in groups.values():
+            out.writelines(group)
 
 
 class RdflibEndpoint(Server):

@@ -3,7 +3,10 @@
 pyoxigraph cannot cancel a running query, but a process can be killed. Workers answer one query at a time over a
 pipe, and are killed at the deadline and replaced. A write makes every worker stale: stale workers are replaced, so
 readers see the new state. Queries wait for a worker in one line, first come first served, whether a thread waits
-(`stream`) or the server's event loop (`astream`, which needs no thread per query).
+(`stream`) or the server's event loop (`astream`, which needs no thread per query). A query awaited on the event
+loop that finds every worker busy has its job sent behind a running one's, one per worker, so that the worker goes
+on to it the moment it has answered, not when the event loop gets round to its answer; it goes back to the head of
+the line if that worker is stopped or its query turns long.
 
 An in-memory store is shared with workers by forking the process that holds it (pages copy-on-write). An on-disk
 store is never forked: RocksDB's background threads may hold its locks at that moment, and a forked copy would also
@@ -33,6 +36,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,6 +55,7 @@ CHUNK = 1 << 20  # bytes of answer body per message from a worker
 LONG_QUERY = 1.0  # seconds after which a query is long: its worker gets the lowest CPU priority
 VOUCH_TIMEOUT = 300.0  # seconds for the scan of the objects' sort classes (1.3 s for 1.3 million quads)
 ACQUIRE_STEP = 0.05  # how often a query waiting for a worker looks whether long queries hold them all
+AHEAD_BYTES = 16 << 10  # the largest job sent behind a running one (far less than the pipe holds: it never blocks)
 
 
 @dataclass(frozen=True)
@@ -230,7 +235,8 @@ def _process(target: Callable[..., None], args: tuple[object, ...], name: str) -
 
 
 class _Worker:
-    def __init__(self, store: EmbeddedStore, generation: int, checkpoints: _Checkpoints | None) -> None:
+    def __init__(self, store: EmbeddedStore, generation: int, checkpoints: _Checkpoints | None,
+                 turned_long: Callable[[_Worker], None]) -> None:
         self.conn, child = _FORK.Pipe()
         self.checkpoints = checkpoints
         self.checkpoint = checkpoints.acquire() if checkpoints else None
@@ -241,12 +247,21 @@ class _Worker:
         child.close()
         self.generation = generation
         self.long = False  # it ran a long query, at the lowest priority (which it cannot raise again): replace it
+        self.turned_long = turned_long
+        self.loaded = False  # the job of the query it was handed to is in its pipe (another may follow only then)
+        self.ahead: _Waiter | None = None  # the query whose job is in its pipe behind that one
+        self.orphaned = False  # a job whose answer nobody reads is in its pipe: replace it when given back
 
     def send(self, job: Job) -> None:
-        """Hand a job over: with all its sort classes when they were left out for another generation's store."""
+        """Hand the job of the query it was handed to over."""
+        self.conn.send_bytes(self.payload(job))
+        self.loaded = True
+
+    def payload(self, job: Job) -> bytes:
+        """The job as sent: with all its sort classes when they were left out for another generation's store."""
         if job.classed is not None and job.vouched_at != self.generation:
             job = dataclasses.replace(job, sparql=job.classed)
-        self.conn.send(job)
+        return bytes(ForkingPickler.dumps(job))
 
     def start(self, job: Job, timeout: float) -> tuple[Answer, bool] | None:
         """The answer with the first chunk of its body and whether more follows; None past the deadline. A query
@@ -277,6 +292,7 @@ class _Worker:
         if self.process.pid:  # (never 0: that would be this process)
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, self.process.pid, 19)
+        self.turned_long(self)
 
     def _answer(self) -> tuple[Answer, bool]:
         status, payload = self.conn.recv()
@@ -309,6 +325,7 @@ class _Waiter:
         self.event = None if loop else threading.Event()
         self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
         self.worker: _Worker | None = None
+        self.behind: _Worker | None = None  # the busy worker its job was sent to, behind the running one
 
     def send_job(self, worker: _Worker) -> None:
         """Send the job to the worker handed over, when that happens on the waiter's event loop (a worker that
@@ -450,7 +467,7 @@ class QueryPool:
                 self._live += 1
         try:
             with self._fork_lock:
-                worker = _Worker(self._store, self._generation, self._checkpoints)
+                worker = _Worker(self._store, self._generation, self._checkpoints, self._turned_long)
         except BaseException:
             with self._count_lock:
                 self._live -= 1
@@ -461,28 +478,80 @@ class QueryPool:
         return worker
 
     def _put(self, worker: _Worker) -> None:
-        """An idle worker: to the first query in line, or among the idle ones."""
+        """A worker done with its query: to the query whose job it holds next, else to the first in line, else among
+        the idle ones; then the next in line may have its job sent behind."""
         with self._count_lock:
-            if not self._line:
+            waiter = worker.ahead
+            if waiter is not None:
+                worker.ahead = waiter.behind = None
+                waiter.sent = time.monotonic()  # (it runs from about now: the worker was busy until its answer)
+            elif self._line:
+                waiter = self._line.popleft()
+                worker.loaded = False
+            else:
                 self._idle.append(worker)
                 return
-            waiter = self._line.popleft()
             waiter.worker = worker
             self._busy.add(worker)
-        waiter.send_job(worker)
-        if not waiter.wake():  # (never for a waiter whose job was sent: its loop is running)
-            self._keep(worker)
+        if waiter.sent is None:
+            waiter.send_job(worker)
+        if waiter.sent is not None:
+            with self._count_lock:
+                if self._line and self._send_ahead(self._line[0], worker):
+                    self._line.popleft()
+        if not waiter.wake():  # its loop has closed
+            (self._replace_soon if waiter.sent is not None else self._keep)(worker)
 
     def _join_line(self, loop: asyncio.AbstractEventLoop | None, job: Job | None = None) -> _Worker | _Waiter:
-        """An idle worker, or else a place in line (for `job`, to be sent with the worker when it can)."""
+        """An idle worker, or else a place in line (for `job`, to be sent with the worker when it can, or at once
+        behind a running query)."""
         with self._count_lock:
             if self._idle:
                 worker = self._idle.popleft()
+                worker.loaded = False
                 self._busy.add(worker)
                 return worker
             waiter = _Waiter(loop, job)
-            self._line.append(waiter)
+            if self._line or not any(self._send_ahead(waiter, busy) for busy in self._busy):
+                self._line.append(waiter)
         return waiter
+
+    def _send_ahead(self, waiter: _Waiter, worker: _Worker) -> bool:
+        """Send a waiter's job to a busy worker, behind the job it runs, if both allow; call with `_count_lock`
+        held. Only a query awaited on the event loop waits so (it reads its answer when handed the worker), and only
+        behind a short query of the current store whose job is sent."""
+        if waiter.job is None or not waiter._on_loop() or worker.ahead is not None or not worker.loaded or \
+                worker.long or worker.orphaned or worker.generation != self._generation:
+            return False
+        payload = worker.payload(waiter.job)
+        if len(payload) > AHEAD_BYTES:
+            return False
+        try:
+            worker.conn.send_bytes(payload)
+        except OSError:  # it died: whoever holds it finds out
+            return False
+        worker.ahead, waiter.behind = waiter, worker
+        return True
+
+    def _orphan(self, waiter: _Waiter) -> None:
+        """A waiter whose job waits in a worker's pipe gives up; call with `_count_lock` held."""
+        worker = waiter.behind
+        assert worker is not None
+        worker.ahead = waiter.behind = None
+        worker.orphaned = True
+
+    def _back_in_line(self, worker: _Worker) -> None:
+        """The query whose job a worker holds behind its running one goes back to the head of the line: the worker
+        is stopped, or its query turned long."""
+        with self._count_lock:
+            if (waiter := worker.ahead) is not None:
+                worker.ahead = waiter.behind = None
+                worker.orphaned = True
+                waiter.sent = None
+                self._line.appendleft(waiter)
+
+    def _turned_long(self, worker: _Worker) -> None:
+        self._back_in_line(worker)
 
     def _after_step(self, waiter: _Waiter, deadline: float, timeout: float) -> _Worker | object | None:
         """After a step of waiting: the worker handed over meanwhile; `_GROW` when long queries hold workers that
@@ -491,13 +560,18 @@ class QueryPool:
         with self._count_lock:
             if waiter.worker is not None:
                 return waiter.worker
-            grow = self._live < self._size + self._extra and self._live - self._long_busy() < self._size
-            if not (grow or past):
-                return None
-            self._line.remove(waiter)
-            if not past:
-                self._live += 1
-                return _GROW
+            if waiter.behind is not None:  # its job is in a busy worker's pipe: it waits for that worker alone
+                if not past:
+                    return None
+                self._orphan(waiter)
+            else:
+                grow = self._live < self._size + self._extra and self._live - self._long_busy() < self._size
+                if not (grow or past):
+                    return None
+                self._line.remove(waiter)
+                if not past:
+                    self._live += 1
+                    return _GROW
         raise QueryTimeoutError(f"every query worker stayed busy for the whole time limit of {timeout:g} s")
 
     def _leave_line(self, waiter: _Waiter) -> None:
@@ -505,7 +579,10 @@ class QueryPool:
         was given back (replaced, when it is running the waiter's job)."""
         with self._count_lock:
             if waiter.worker is None:
-                self._line.remove(waiter)
+                if waiter.behind is not None:
+                    self._orphan(waiter)
+                else:
+                    self._line.remove(waiter)
                 return
         if waiter.sent is not None:
             self._replace_soon(waiter.worker)
@@ -727,8 +804,10 @@ class QueryPool:
             self._keep(worker)
 
     def _stale(self, worker: _Worker) -> bool:
-        """Whether a worker must be replaced: it predates a write, ran a long query (at lowest priority), or died."""
-        return worker.generation != self._generation or worker.long or not worker.process.is_alive()
+        """Whether a worker must be replaced: it predates a write, ran a long query (at lowest priority), holds a job
+        nobody waits for, or died."""
+        return (worker.generation != self._generation or worker.long or worker.orphaned
+                or not worker.process.is_alive())
 
     def _keep(self, worker: _Worker) -> None:
         if not self._retired(worker):
@@ -743,6 +822,7 @@ class QueryPool:
         live for its replacement: a query waiting in line meanwhile must not start one of its own."""
         if self._retired(worker):
             return False
+        self._back_in_line(worker)
         worker.kill()
         self.restarts += 1
         return True
@@ -756,9 +836,10 @@ class QueryPool:
         True if it was."""
         with self._count_lock:
             self._busy.discard(worker)
-            if self._live - self._long_busy() <= self._size and not self._closed:
+            if (self._live - self._long_busy() <= self._size or worker.ahead is not None) and not self._closed:
                 return False
             self._live -= 1
+        self._back_in_line(worker)
         worker.kill()
         return True
 

@@ -84,8 +84,9 @@ def test_the_pool_grows_no_further_than_its_extra_workers(loaded: EmbeddedStore)
 
 
 def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goes_away(loaded: EmbeddedStore) -> None:
-    """The server awaits workers on its event loop. A query that finds none idle waits in line; a request that goes
-    away while its query runs has the worker killed at once, and the replacement goes to the query in line."""
+    """The server awaits workers on its event loop. A query that finds none idle has its job sent behind the running
+    one; a request that goes away while its query runs has the worker killed at once, and the replacement runs the
+    waiting query."""
     pool = QueryPool(loaded, 1)
     pool.start()
     try:
@@ -95,7 +96,7 @@ def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goe
             (busy,) = pool._busy
             short = asyncio.create_task(pool.astream(job(SHORT), 10))
             await asyncio.sleep(0.3)
-            assert not short.done() and len(pool._line) == 1, "the short query waits in line"
+            assert not short.done() and busy.ahead is not None and not pool._line, "the short query waits behind"
             runaway.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await runaway
@@ -206,10 +207,11 @@ def busy(text: str) -> Job:
 
 
 @pytest.mark.parametrize("run", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
-def test_a_worker_freed_on_the_event_loop_is_sent_the_next_query_at_once(
+def test_a_busy_worker_is_sent_the_next_query_behind_the_running_one(
         loaded: EmbeddedStore, run: Callable[[Coroutine[None, None, None]], None]) -> None:
-    """The query that gives a worker back sends it the job of the first query in line there and then: the worker
-    does not idle until that query's coroutine runs again. Each query still gets its own answer."""
+    """A query that finds the worker busy has its job sent behind the running one, so that the worker goes on to it
+    without waiting for the event loop; the next in line is sent behind that one as the worker is handed over.
+    Each query still gets its own answer."""
     pool = QueryPool(loaded, 1)
     pool.start()
     try:
@@ -218,12 +220,15 @@ def test_a_worker_freed_on_the_event_loop_is_sent_the_next_query_at_once(
             await asyncio.sleep(0)  # it takes the only worker
             second = asyncio.create_task(pool.astream(constant("second"), 30))
             await asyncio.sleep(0)
-            (waiter,) = pool._line
+            third = asyncio.create_task(pool.astream(constant("third"), 30))
+            await asyncio.sleep(0)
+            (worker,) = pool._busy
+            (waiting,) = pool._line
+            assert worker.ahead is not None and worker.ahead.job == constant("second"), "sent behind the first"
             head, _ = await first
             assert said(head) == "first"
-            assert waiter.sent is not None, "the worker was given the next job as it was given back"
-            head, _ = await second
-            assert said(head) == "second"
+            assert worker.ahead is waiting and not pool._line, "the third was sent behind the second at hand-over"
+            assert [said((await task)[0]) for task in (second, third)] == ["second", "third"]
         run(queries())
         assert pool.restarts == 0 and len(pool._idle) == 1 and not pool._busy and not pool._line
     finally:
@@ -231,8 +236,9 @@ def test_a_worker_freed_on_the_event_loop_is_sent_the_next_query_at_once(
 
 
 def test_a_query_gone_after_its_job_was_sent_has_the_worker_replaced(loaded: EmbeddedStore) -> None:
-    """A request that goes away once its job was sent with the worker leaves that worker running it: the worker is
-    replaced, so that the next query gets its own answer and not the abandoned one's."""
+    """A request that goes away once its job was sent, behind a running query or with the worker, leaves that worker
+    to run it: the worker is replaced when given back (nothing is sent behind it meanwhile), so that the next query
+    gets its own answer and not the abandoned one's."""
     pool = QueryPool(loaded, 1)
     pool.start()
     try:
@@ -241,16 +247,95 @@ def test_a_query_gone_after_its_job_was_sent_has_the_worker_replaced(loaded: Emb
             await asyncio.sleep(0)
             gone = asyncio.create_task(pool.astream(constant("gone"), 30))
             await asyncio.sleep(0)
+            (worker,) = pool._busy
+            assert worker.ahead is not None
+            gone.cancel()  # while its job waits behind the first
+            with pytest.raises(asyncio.CancelledError):
+                await gone
+            assert worker.orphaned and worker.ahead is None
             last = asyncio.create_task(pool.astream(constant("last"), 30))
             await asyncio.sleep(0)
-            waiting, _ = pool._line
-            await first
-            assert waiting.sent is not None
+            assert len(pool._line) == 1, "nothing is sent behind a worker that holds an abandoned job"
+            assert said((await first)[0]) == "first"
+            assert said((await last)[0]) == "last"
+            assert pool.restarts == 1
+
+            first = asyncio.create_task(pool.astream(busy("first again"), 30))
+            await asyncio.sleep(0)
+            gone = asyncio.create_task(pool.astream(constant("gone again"), 30))
+            await asyncio.sleep(0)
+            assert said((await first)[0]) == "first again"
+            (worker,) = pool._busy
+            assert worker.ahead is None and not gone.done(), "handed the worker, its job running, not yet awaited"
             gone.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await gone
-            head, _ = await last
-            assert said(head) == "last"
+            assert said((await pool.astream(constant("last again"), 30))[0]) == "last again"
+        asyncio.run(queries())
+        assert pool.restarts == 2
+    finally:
+        pool.close()
+
+
+def test_a_query_behind_one_stopped_at_its_time_limit_runs_on_the_replacement(loaded: EmbeddedStore) -> None:
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        async def queries() -> None:
+            runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 0.5))
+            await asyncio.sleep(0.1)
+            (worker,) = pool._busy
+            waiting = asyncio.create_task(pool.astream(constant("waiting"), 30))
+            await asyncio.sleep(0.1)
+            assert worker.ahead is not None
+            with pytest.raises(QueryTimeoutError):
+                await runaway
+            assert said((await waiting)[0]) == "waiting"
+            assert worker not in pool._idle
+        asyncio.run(queries())
+        assert pool.restarts == 1 and len(pool._idle) == 1
+    finally:
+        pool.close()
+
+
+def test_a_query_behind_one_that_turns_long_goes_back_in_line(loaded: EmbeddedStore) -> None:
+    """A job sent behind a query that runs past LONG_QUERY is not left waiting for it: the query goes back to the
+    head of the line and gets the worker added while long queries hold the others."""
+    pool = QueryPool(loaded, 1, extra=1)
+    pool.start()
+    try:
+        async def queries() -> float:
+            runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 4.0))
+            await asyncio.sleep(0.2)
+            (worker,) = pool._busy
+            started = time.monotonic()
+            short = asyncio.create_task(pool.astream(job(SHORT), 10))
+            await asyncio.sleep(0.1)
+            assert worker.ahead is not None
+            head, _ = await short
+            took = time.monotonic() - started
+            assert json.loads(head.body)["boolean"] is True and worker.orphaned and pool._live == 2
+            with pytest.raises(QueryTimeoutError):
+                await runaway
+            return took
+        assert asyncio.run(queries()) < 2.0, "the short query waited for the long one"
+        assert pool._live == 1 and len(pool._idle) == 1, "the pool shrinks back to its size"
+    finally:
+        pool.close()
+
+
+def test_a_query_behind_a_busy_worker_past_its_time_limit_is_a_timeout(loaded: EmbeddedStore) -> None:
+    pool = QueryPool(loaded, 1)
+    pool.start()
+    try:
+        async def queries() -> None:
+            first = asyncio.create_task(pool.astream(busy("first"), 30))
+            await asyncio.sleep(0)
+            with pytest.raises(QueryTimeoutError) as waited:
+                await pool.astream(constant("late"), 0.05)
+            assert waited.value.worker_seconds == 0.0
+            assert said((await first)[0]) == "first"
+            assert said((await pool.astream(constant("next"), 30))[0]) == "next", "not the abandoned answer"
         asyncio.run(queries())
         assert pool.restarts == 1
     finally:

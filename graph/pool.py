@@ -467,7 +467,7 @@ class QueryPool:
                 self._live += 1
         try:
             with self._fork_lock:
-                worker = _Worker(self._store, self._generation, self._checkpoints, self._turned_long)
+                worker = _Worker(self._store, self._generation, self._checkpoints, self._back_in_line)
         except BaseException:
             with self._count_lock:
                 self._live -= 1
@@ -550,9 +550,6 @@ class QueryPool:
                 waiter.sent = None
                 self._line.appendleft(waiter)
 
-    def _turned_long(self, worker: _Worker) -> None:
-        self._back_in_line(worker)
-
     def _after_step(self, waiter: _Waiter, deadline: float, timeout: float) -> _Worker | object | None:
         """After a step of waiting: the worker handed over meanwhile; `_GROW` when long queries hold workers that
         short ones lack (`size` workers are for queries not (yet) long; a new one is counted here); None: wait on."""
@@ -576,7 +573,7 @@ class QueryPool:
 
     def _leave_line(self, waiter: _Waiter) -> None:
         """A waiter gives up (its request went away, its thread was interrupted): out of the line, or the worker it
-        was given back (replaced, when it is running the waiter's job)."""
+        was given back (replaced, when it is running the waiter's job; so is a worker its job was sent behind)."""
         with self._count_lock:
             if waiter.worker is None:
                 if waiter.behind is not None:

@@ -249,13 +249,14 @@ class _Worker:
         self.long = False  # it ran a long query, at the lowest priority (which it cannot raise again): replace it
         self.turned_long = turned_long
         self.loaded = False  # the job of the query it was handed to is in its pipe (another may follow only then)
+        self.since = 0.0  # when that job was sent, or handed over from behind another
         self.ahead: _Waiter | None = None  # the query whose job is in its pipe behind that one
         self.orphaned = False  # a job whose answer nobody reads is in its pipe: replace it when given back
 
     def send(self, job: Job) -> None:
         """Hand the job of the query it was handed to over."""
         self.conn.send_bytes(self.payload(job))
-        self.loaded = True
+        self.loaded, self.since = True, time.monotonic()
 
     def payload(self, job: Job) -> bytes:
         """The job as sent: with all its sort classes when they were left out for another generation's store."""
@@ -484,7 +485,8 @@ class QueryPool:
             waiter = worker.ahead
             if waiter is not None:
                 worker.ahead = waiter.behind = None
-                waiter.sent = time.monotonic()  # (it runs from about now: the worker was busy until its answer)
+                # it runs from about now: the worker was busy until its answer was read
+                waiter.sent = worker.since = time.monotonic()
             elif self._line:
                 waiter = self._line.popleft()
                 worker.loaded = False
@@ -512,7 +514,9 @@ class QueryPool:
                 self._busy.add(worker)
                 return worker
             waiter = _Waiter(loop, job)
-            if self._line or not any(self._send_ahead(waiter, busy) for busy in self._busy):
+            # behind the query begun last: the longer one has run, the longer it is likely to run on
+            if self._line or not any(self._send_ahead(waiter, busy)
+                                     for busy in sorted(self._busy, key=lambda busy: busy.since, reverse=True)):
                 self._line.append(waiter)
         return waiter
 

@@ -235,6 +235,29 @@ def test_a_busy_worker_is_sent_the_next_query_behind_the_running_one(
         pool.close()
 
 
+def test_a_query_is_sent_behind_the_query_begun_last(loaded: EmbeddedStore) -> None:
+    """Of two busy workers, the one whose query began last gets the next job: the longer a query has run, the longer
+    it is likely to run on."""
+    pool = QueryPool(loaded, 2)
+    pool.start()
+    try:
+        async def queries() -> None:
+            first = asyncio.create_task(pool.astream(busy("first"), 30))
+            await asyncio.sleep(0.02)
+            (earlier,) = pool._busy
+            second = asyncio.create_task(pool.astream(busy("second"), 30))
+            await asyncio.sleep(0.02)
+            (later,) = pool._busy - {earlier}
+            third = asyncio.create_task(pool.astream(constant("third"), 30))
+            await asyncio.sleep(0)
+            assert later.ahead is not None and earlier.ahead is None and not pool._line
+            assert [said((await task)[0]) for task in (first, second, third)] == ["first", "second", "third"]
+        asyncio.run(queries())
+        assert pool.restarts == 0
+    finally:
+        pool.close()
+
+
 def test_a_query_gone_after_its_job_was_sent_has_the_worker_replaced(loaded: EmbeddedStore) -> None:
     """A request that goes away once its job was sent, behind a running query or with the worker, leaves that worker
     to run it: the worker is replaced when given back (nothing is sent behind it meanwhile), so that the next query

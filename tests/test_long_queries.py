@@ -2,11 +2,12 @@
 all the others, and the pool shrinks back after; a query that found no worker costs its client nothing."""
 
 import asyncio
+import contextlib
 import json
 import os
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 
 import pytest
 import uvloop
@@ -26,6 +27,17 @@ def loaded() -> EmbeddedStore:
     return store
 
 
+@contextlib.contextmanager
+def running_pool(store: EmbeddedStore, size: int, extra: int = 0) -> Iterator[QueryPool]:
+    """A started pool, closed after."""
+    pool = QueryPool(store, size, extra=extra)
+    pool.start()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 def job(text: str) -> Job:
     return Job(text, {"select": "json", "ask": "json"}, 10)
 
@@ -43,9 +55,7 @@ def run_long(pool: QueryPool, limit: float, errors: list[QueryTimeoutError]) -> 
 
 
 def test_a_short_query_gets_a_new_worker_while_a_long_one_holds_the_only_one(loaded: EmbeddedStore) -> None:
-    pool = QueryPool(loaded, 1, extra=2)
-    pool.start()
-    try:
+    with running_pool(loaded, 1, extra=2) as pool:
         errors: list[QueryTimeoutError] = []
         long = run_long(pool, 4.0, errors)
         time.sleep(1.5)  # past the 1 s after which a query is long
@@ -59,14 +69,10 @@ def test_a_short_query_gets_a_new_worker_while_a_long_one_holds_the_only_one(loa
         assert pool._live == 1 and len(pool._idle) == 1, "the pool shrinks back to its size"
         (fresh,) = list(pool._idle)
         assert os.getpriority(os.PRIO_PROCESS, fresh.process.pid) == 0, "the long query's worker was replaced"
-    finally:
-        pool.close()
 
 
 def test_the_pool_grows_no_further_than_its_extra_workers(loaded: EmbeddedStore) -> None:
-    pool = QueryPool(loaded, 1, extra=1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1, extra=1) as pool:
         errors: list[QueryTimeoutError] = []
         threads = [run_long(pool, 8.0, errors)]  # long enough that no worker frees while the short query waits
         time.sleep(1.3)
@@ -79,17 +85,13 @@ def test_the_pool_grows_no_further_than_its_extra_workers(loaded: EmbeddedStore)
         for thread in threads:
             thread.join()
         assert pool._live == 1
-    finally:
-        pool.close()
 
 
 def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goes_away(loaded: EmbeddedStore) -> None:
     """The server awaits workers on its event loop. A query that finds none idle has its job sent behind the running
     one; a request that goes away while its query runs has the worker killed at once, and the replacement runs the
     waiting query."""
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         async def queries() -> int:
             runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 30))
             await asyncio.sleep(0.5)
@@ -107,8 +109,6 @@ def test_a_query_awaited_on_the_event_loop_stops_its_worker_when_the_request_goe
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
         assert pool._live == 1 and len(pool._idle) == 1 and not pool._busy and not pool._line
-    finally:
-        pool.close()
 
 
 def test_threads_and_the_event_loop_wait_in_one_line(loaded: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,9 +212,7 @@ def test_a_busy_worker_is_sent_the_next_query_behind_the_running_one(
     """A query that finds the worker busy has its job sent behind the running one, so that the worker goes on to it
     without waiting for the event loop; the next in line is sent behind that one as the worker is handed over.
     Each query still gets its own answer."""
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         async def queries() -> None:
             first = asyncio.create_task(pool.astream(busy("first"), 30))
             await asyncio.sleep(0)  # it takes the only worker
@@ -231,16 +229,12 @@ def test_a_busy_worker_is_sent_the_next_query_behind_the_running_one(
             assert [said((await task)[0]) for task in (second, third)] == ["second", "third"]
         run(queries())
         assert pool.restarts == 0 and len(pool._idle) == 1 and not pool._busy and not pool._line
-    finally:
-        pool.close()
 
 
 def test_a_query_is_sent_behind_the_query_begun_last(loaded: EmbeddedStore) -> None:
     """Of two busy workers, the one whose query began last gets the next job: the longer a query has run, the longer
     it is likely to run on."""
-    pool = QueryPool(loaded, 2)
-    pool.start()
-    try:
+    with running_pool(loaded, 2) as pool:
         async def queries() -> None:
             first = asyncio.create_task(pool.astream(busy("first"), 30))
             await asyncio.sleep(0.02)
@@ -254,17 +248,13 @@ def test_a_query_is_sent_behind_the_query_begun_last(loaded: EmbeddedStore) -> N
             assert [said((await task)[0]) for task in (first, second, third)] == ["first", "second", "third"]
         asyncio.run(queries())
         assert pool.restarts == 0
-    finally:
-        pool.close()
 
 
 def test_a_query_gone_after_its_job_was_sent_has_the_worker_replaced(loaded: EmbeddedStore) -> None:
     """A request that goes away once its job was sent, behind a running query or with the worker, leaves that worker
     to run it: the worker is replaced when given back (nothing is sent behind it meanwhile), so that the next query
     gets its own answer and not the abandoned one's."""
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         async def queries() -> None:
             first = asyncio.create_task(pool.astream(busy("first"), 30))
             await asyncio.sleep(0)
@@ -296,14 +286,10 @@ def test_a_query_gone_after_its_job_was_sent_has_the_worker_replaced(loaded: Emb
             assert said((await pool.astream(constant("last again"), 30))[0]) == "last again"
         asyncio.run(queries())
         assert pool.restarts == 2
-    finally:
-        pool.close()
 
 
 def test_a_query_behind_one_stopped_at_its_time_limit_runs_on_the_replacement(loaded: EmbeddedStore) -> None:
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         async def queries() -> None:
             runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 0.5))
             await asyncio.sleep(0.1)
@@ -317,16 +303,12 @@ def test_a_query_behind_one_stopped_at_its_time_limit_runs_on_the_replacement(lo
             assert worker not in pool._idle
         asyncio.run(queries())
         assert pool.restarts == 1 and len(pool._idle) == 1
-    finally:
-        pool.close()
 
 
 def test_a_query_behind_one_that_turns_long_goes_back_in_line(loaded: EmbeddedStore) -> None:
     """A job sent behind a query that runs past LONG_QUERY is not left waiting for it: the query goes back to the
     head of the line and gets the worker added while long queries hold the others."""
-    pool = QueryPool(loaded, 1, extra=1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1, extra=1) as pool:
         async def queries() -> float:
             runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 4.0))
             await asyncio.sleep(0.2)
@@ -343,14 +325,10 @@ def test_a_query_behind_one_that_turns_long_goes_back_in_line(loaded: EmbeddedSt
             return took
         assert asyncio.run(queries()) < 2.0, "the short query waited for the long one"
         assert pool._live == 1 and len(pool._idle) == 1, "the pool shrinks back to its size"
-    finally:
-        pool.close()
 
 
 def test_a_query_behind_a_busy_worker_past_its_time_limit_is_a_timeout(loaded: EmbeddedStore) -> None:
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         async def queries() -> None:
             first = asyncio.create_task(pool.astream(busy("first"), 30))
             await asyncio.sleep(0)
@@ -361,14 +339,10 @@ def test_a_query_behind_a_busy_worker_past_its_time_limit_is_a_timeout(loaded: E
             assert said((await pool.astream(constant("next"), 30))[0]) == "next", "not the abandoned answer"
         asyncio.run(queries())
         assert pool.restarts == 1
-    finally:
-        pool.close()
 
 
 def test_a_worker_for_a_waiter_whose_loop_has_closed_goes_to_the_next(loaded: EmbeddedStore) -> None:
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         (worker,) = list(pool._idle)
         held = pool._join_line(None)  # the only worker, taken
         loop = asyncio.new_event_loop()
@@ -379,8 +353,6 @@ def test_a_worker_for_a_waiter_whose_loop_has_closed_goes_to_the_next(loaded: Em
         assert held is worker and orphan.worker is None and len(pool._line) == 2
         pool._release(worker)
         assert waiting.event.is_set() and waiting.worker is worker and not pool._line
-    finally:
-        pool.close()
 
 
 def test_a_thread_interrupted_in_line_leaves_it(loaded: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -388,9 +360,7 @@ def test_a_thread_interrupted_in_line_leaves_it(loaded: EmbeddedStore, monkeypat
         def wait(self, timeout: float | None = None) -> bool:
             raise KeyboardInterrupt
 
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         held = pool._join_line(None)  # the only worker, taken
         made = _Waiter.__init__
 
@@ -405,15 +375,11 @@ def test_a_thread_interrupted_in_line_leaves_it(loaded: EmbeddedStore, monkeypat
         assert isinstance(held, _Worker)
         pool._release(held)
         assert len(pool._idle) == 1 and not pool._busy
-    finally:
-        pool.close()
 
 
 def test_a_query_on_the_event_loop_gets_a_new_worker_while_a_long_one_holds_the_only_one(
         loaded: EmbeddedStore) -> None:
-    pool = QueryPool(loaded, 1, extra=1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1, extra=1) as pool:
         async def queries() -> float:
             runaway = asyncio.create_task(pool.astream(job(RUNAWAY), 3.0))
             await asyncio.sleep(1.3)  # past the 1 s after which a query is long
@@ -426,19 +392,13 @@ def test_a_query_on_the_event_loop_gets_a_new_worker_while_a_long_one_holds_the_
             return took
         assert asyncio.run(queries()) < 1.5, "the short query did not wait for the long one"
         assert pool._live == 1 and len(pool._idle) == 1, "the pool shrinks back to its size"
-    finally:
-        pool.close()
 
 
 def test_a_worker_awaited_on_uvloop_keeps_a_blocking_pipe(loaded: EmbeddedStore) -> None:
     """uvloop makes a descriptor it watches non-blocking; read so, an answer written in two pieces would break off
     between them. The pool puts the pipe back as it was."""
-    pool = QueryPool(loaded, 1)
-    pool.start()
-    try:
+    with running_pool(loaded, 1) as pool:
         (worker,) = list(pool._idle)
         head, _ = uvloop.run(pool.astream(job(SHORT), 10))
         assert json.loads(head.body)["boolean"] is True
         assert os.get_blocking(worker.conn.fileno())
-    finally:
-        pool.close()
